@@ -1,0 +1,74 @@
+"""Application factory of the IQ network back office."""
+import logging
+import uuid
+
+from flask import Flask, g, request
+
+from config import BASE_DIR, Config
+
+
+def create_app(config=None):
+    """Build the app; ``config`` is a Config instance (default: from the environment)."""
+    app = Flask(
+        __name__,
+        template_folder=str(BASE_DIR / "templates"),
+        static_folder=str(BASE_DIR / "app" / "static"),
+        instance_path=str(BASE_DIR / "instance"),
+    )
+    app.config.from_object(config or Config())
+    from app.security.roles import FAB_ROLES
+
+    app.config.setdefault("FAB_ROLES", FAB_ROLES)
+    logging.basicConfig(
+        level=app.config.get("LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+    )
+    _install_request_id_logging()
+
+    from app.extensions import appbuilder, db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
+
+    # Import every model so that the mapper registry and Alembic see the whole schema.
+    from app import models  # noqa: F401
+
+    with app.app_context():
+        # One AppBuilder object serves one app at a time (tests build apps repeatedly).
+        appbuilder.baseviews = []
+        appbuilder.menu = None
+        appbuilder.init_app(app, db.session)
+        from app.registry import register_views
+
+        register_views(appbuilder)
+
+    @app.before_request
+    def _assign_request_id():
+        g.request_id = (request.headers.get("X-Request-ID") or uuid.uuid4().hex)[:64]
+
+    @app.after_request
+    def _echo_request_id(response):
+        response.headers.setdefault("X-Request-ID", getattr(g, "request_id", ""))
+        return response
+
+    from app.core.errorhandlers import register_error_handlers
+    from app.cli import register_cli
+
+    register_error_handlers(app)
+    register_cli(app)
+    return app
+
+
+class _RequestIdFilter(logging.Filter):
+    def filter(self, record):
+        from flask import has_request_context
+
+        record.request_id = getattr(g, "request_id", "-") if has_request_context() else "-"
+        return True
+
+
+def _install_request_id_logging():
+    root = logging.getLogger()
+    for handler in root.handlers:
+        if not any(isinstance(f, _RequestIdFilter) for f in handler.filters):
+            handler.addFilter(_RequestIdFilter())

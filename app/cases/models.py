@@ -1,0 +1,226 @@
+"""Counselling cases and their contacts: the core of the recognition counselling documentation."""
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (Boolean, CheckConstraint, Column, Date, ForeignKey, Index, Integer, String,
+                        Text)
+from sqlalchemy.orm import object_session, relationship, validates
+
+from app.core.enums import (CASE_STATUSES, CHANNELS, CONTACT_KINDS, ENQUIRERS, LEGAL_BASES,
+                            NOTICE_RESULTS, OUTCOMES, QUALIFICATION_TYPES, REFERRAL_SOURCES)
+from app.core.errors import DomainError
+from app.core.models import (PartnerOwned, TimestampMixin, Validated, check_country, check_enum,
+                             check_length, format_date, programme_window)
+from flask_appbuilder import Model
+
+
+def _check_in_window(day, field):
+    first, last = programme_window()
+    if day < first or day > last:
+        raise DomainError(
+            _l("The date %(day)s lies outside the programme window %(start)s – %(end)s.",
+               day=format_date(day), start=format_date(first), end=format_date(last)),
+            field=field,
+        )
+
+
+def _age_on(birth, day):
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+class Case(PartnerOwned, TimestampMixin, Validated, Model):
+    __tablename__ = "counselling_case"
+    __table_args__ = (
+        CheckConstraint("closed_on IS NULL OR closed_on >= opened_on", name="ck_case_closed_after_opened"),
+        CheckConstraint(CASE_STATUSES.check_sql("status"), name="ck_case_status"),
+        CheckConstraint(OUTCOMES.check_sql("outcome"), name="ck_case_outcome"),
+        Index("ix_case_partner_opened", "partner_id", "opened_on", "id"),
+        Index("ix_case_period_partner", "funding_period_id", "partner_id"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    client_id = Column(Integer, ForeignKey("client.id"), nullable=False, index=True)
+    client = relationship("Client", backref="cases", lazy="joined", innerjoin=True)
+    funding_period_id = Column(Integer, ForeignKey("funding_period.id"), nullable=False)
+    funding_period = relationship("FundingPeriod", backref="cases", lazy="joined", innerjoin=True)
+    counsellor_id = Column(Integer, ForeignKey("ab_user.id"), index=True)
+    counsellor = relationship("User", foreign_keys=[counsellor_id])
+    opened_on = Column(Date, nullable=False)
+    closed_on = Column(Date)
+    status = Column(String(8), nullable=False, default="open", index=True)
+    enquirer = Column(String(24))
+    referral_source = Column(String(24))
+    qualification_title = Column(String(300))
+    qualification_type = Column(String(20))
+    qualification_country = Column(String(2), ForeignKey("country.code"), index=True)
+    qualification_year = Column(Integer)
+    reference_occupation_id = Column(Integer, ForeignKey("reference_occupation.id"), index=True)
+    reference_occupation = relationship("ReferenceOccupation")
+    regulated = Column(Boolean)
+    legal_basis = Column(String(32))
+    competent_body_id = Column(Integer, ForeignKey("competent_body.id"), index=True)
+    competent_body = relationship("CompetentBody")
+    outcome = Column(String(32))
+    notice_result = Column(String(32))
+    notes = Column(Text)
+    version = Column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @validates("enquirer")
+    def _v_enquirer(self, key, value):
+        return check_enum(ENQUIRERS, key, value)
+
+    @validates("referral_source")
+    def _v_referral(self, key, value):
+        return check_enum(REFERRAL_SOURCES, key, value)
+
+    @validates("qualification_type")
+    def _v_qualification_type(self, key, value):
+        return check_enum(QUALIFICATION_TYPES, key, value)
+
+    @validates("legal_basis")
+    def _v_legal_basis(self, key, value):
+        return check_enum(LEGAL_BASES, key, value)
+
+    @validates("outcome")
+    def _v_outcome(self, key, value):
+        return check_enum(OUTCOMES, key, value)
+
+    @validates("notice_result")
+    def _v_notice(self, key, value):
+        return check_enum(NOTICE_RESULTS, key, value)
+
+    @validates("status")
+    def _v_status(self, key, value):
+        return check_enum(CASE_STATUSES, key, value, nullable=False)
+
+    @validates("qualification_title")
+    def _v_title(self, key, value):
+        return check_length(key, value, 300)
+
+    @validates("notes")
+    def _v_notes(self, key, value):
+        return check_length(key, value, 10000)
+
+    @validates("qualification_country")
+    def _v_country(self, key, value):
+        return check_country(key, value)
+
+    def validate(self):
+        from app.funding.models import FundingPeriod
+
+        if self.opened_on is None:
+            raise DomainError(_l("The opening date is required."), field="opened_on")
+        _check_in_window(self.opened_on, "opened_on")
+        if self.closed_on is not None:
+            if self.closed_on < self.opened_on:
+                raise DomainError(_l("A case cannot be closed before it was opened."), field="closed_on")
+            if self.closed_on > date.today():
+                raise DomainError(_l("The closing date cannot lie in the future."), field="closed_on")
+        self.status = "closed" if self.closed_on else "open"
+        session = object_session(self)
+        with session.no_autoflush:
+            derived = FundingPeriod.for_date(session, self.opened_on)
+            if derived is None:
+                raise DomainError(
+                    _l("No funding period covers the opening date %(day)s.", day=format_date(self.opened_on)),
+                    field="opened_on",
+                )
+            if self.funding_period_id is None and self.funding_period is None:
+                self.funding_period = derived
+            else:
+                given = self.funding_period.id if self.funding_period is not None else self.funding_period_id
+                if given != derived.id:
+                    raise DomainError(
+                        _l("The opening date %(day)s lies in funding period %(code)s, not in the one given.",
+                           day=format_date(self.opened_on), code=derived.code),
+                        field="funding_period",
+                    )
+            client = self.client
+            if client is None and self.client_id is not None:
+                from app.clients.models import Client
+                client = session.get(Client, self.client_id)
+            if client is None:
+                raise DomainError(_l("A case needs a client."), field="client")
+            partner_id = self.partner.id if self.partner is not None else self.partner_id
+            if client.partner_id != partner_id:
+                raise DomainError(_l("The client belongs to another partner."), field="client")
+            if client.birth_date is not None:
+                age = _age_on(client.birth_date, self.opened_on)
+                if age < 15 or age > 80:
+                    raise DomainError(
+                        _l("The client would be %(age)s years old when the case opens; counselling is for ages 15 to 80.",
+                           age=age),
+                        field="opened_on",
+                    )
+        if self.qualification_year is not None:
+            if self.qualification_year > self.opened_on.year or self.qualification_year < 1940:
+                raise DomainError(_l("The year the qualification was completed is not plausible."),
+                                  field="qualification_year")
+
+    @property
+    def outcome_label(self):
+        return OUTCOMES.label(self.outcome)
+
+    @property
+    def status_label(self):
+        return CASE_STATUSES.label(self.status)
+
+    def __str__(self):
+        return f"#{self.id} {self.client}" if self.id else str(self.client or "")
+
+    def __repr__(self):
+        return f"<Case {self.id}>"
+
+
+class Contact(PartnerOwned, TimestampMixin, Validated, Model):
+    __tablename__ = "contact"
+    __table_args__ = (
+        CheckConstraint(CONTACT_KINDS.check_sql("kind"), name="ck_contact_kind"),
+        CheckConstraint(CHANNELS.check_sql("channel"), name="ck_contact_channel"),
+        CheckConstraint("minutes IS NULL OR (minutes >= 0 AND minutes <= 600)", name="ck_contact_minutes"),
+        Index("ix_contact_partner_date", "partner_id", "date"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    case_id = Column(Integer, ForeignKey("counselling_case.id", ondelete="CASCADE"), nullable=False, index=True)
+    case = relationship("Case", backref="contacts", lazy="joined", innerjoin=True)
+    date = Column(Date, nullable=False)
+    kind = Column(String(16), nullable=False, default="follow_up")
+    channel = Column(String(20), nullable=False, default="face_to_face")
+    minutes = Column(Integer)
+    counsellor_id = Column(Integer, ForeignKey("ab_user.id"))
+    counsellor = relationship("User", foreign_keys=[counsellor_id])
+
+    @validates("kind")
+    def _v_kind(self, key, value):
+        return check_enum(CONTACT_KINDS, key, value, nullable=False)
+
+    @validates("channel")
+    def _v_channel(self, key, value):
+        return check_enum(CHANNELS, key, value, nullable=False)
+
+    @validates("minutes")
+    def _v_minutes(self, key, value):
+        if value is not None and not (0 <= int(value) <= 600):
+            raise DomainError(_l("A contact lasts between 0 and 600 minutes."), field=key)
+        return value
+
+    def validate(self):
+        if self.date is None:
+            raise DomainError(_l("The contact date is required."), field="date")
+        _check_in_window(self.date, "date")
+        case = self.case
+        if case is None:
+            raise DomainError(_l("A contact belongs to a case."), field="case")
+        if self.partner_id is None and self.partner is None:
+            self.partner = case.partner
+        partner_id = self.partner.id if self.partner is not None else self.partner_id
+        if partner_id != case.partner_id:
+            raise DomainError(_l("The case belongs to another partner."), field="case")
+        if case.opened_on and self.date < case.opened_on:
+            raise DomainError(_l("A contact cannot lie before the case was opened."), field="date")
+
+    def __str__(self):
+        return f"{format_date(self.date)} {CONTACT_KINDS.label(self.kind)}"

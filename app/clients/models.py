@@ -1,0 +1,154 @@
+"""Clients (Ratsuchende): personal data, owned by one partner, shown pseudonymously in reports."""
+import secrets
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (CheckConstraint, Column, Date, ForeignKey, Index, Integer, String,
+                        UniqueConstraint, event)
+from sqlalchemy.orm import validates
+
+from app.core.enums import (EMPLOYMENT_STATUSES, GENDERS, GERMAN_LEVELS, RESIDENCE_STATES,
+                            RESIDENCE_STATUSES)
+from app.core.errors import DomainError
+from app.core.models import (PartnerOwned, TimestampMixin, Validated, check_country, check_enum,
+                             check_length)
+from flask_appbuilder import Model
+
+# Fields that Management never sees (DESIGN.md §3).
+PERSONAL_FIELDS = ("first_name", "last_name", "birth_date", "phone", "email", "district", "notes")
+
+
+def new_client_number(partner_code):
+    """Pseudonymous number: partner prefix and a random part, no personal information in it."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return f"{partner_code[:4].upper()}-" + "".join(secrets.choice(alphabet) for _ in range(7))
+
+
+class Client(PartnerOwned, TimestampMixin, Validated, Model):
+    __tablename__ = "client"
+    __table_args__ = (
+        UniqueConstraint("partner_id", "client_number", name="uq_client_partner_number"),
+        CheckConstraint(GENDERS.check_sql("gender"), name="ck_client_gender"),
+        Index("ix_client_partner_last_first", "partner_id", "last_name", "first_name"),
+        Index("ix_client_partner_birth_date", "partner_id", "birth_date"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    client_number = Column(String(20), nullable=False)
+    first_name = Column(String(100), nullable=False)
+    last_name = Column(String(100), nullable=False)
+    birth_date = Column(Date, nullable=False)
+    gender = Column(String(12), nullable=False, default="not_stated")
+    citizenship = Column(String(2), ForeignKey("country.code"), nullable=False, index=True)
+    second_citizenship = Column(String(2), ForeignKey("country.code"))
+    country_of_birth = Column(String(2), ForeignKey("country.code"))
+    district = Column(String(100))
+    residence_state = Column(String(8))
+    year_of_entry = Column(Integer)
+    residence_status = Column(String(20))
+    german_level = Column(String(8))
+    employment_status = Column(String(20))
+    counselling_language = Column(String(8), nullable=False, default="de")
+    phone = Column(String(50))
+    email = Column(String(200))
+    consent_given_on = Column(Date)
+    consent_version = Column(String(20))
+    consent_withdrawn_on = Column(Date)
+    delete_after = Column(Date)
+    version = Column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @validates("first_name", "last_name")
+    def _v_names(self, key, value):
+        return check_length(key, value, 100, nullable=False)
+
+    @validates("district", "consent_version")
+    def _v_short(self, key, value):
+        return check_length(key, value, 100)
+
+    @validates("phone")
+    def _v_phone(self, key, value):
+        return check_length(key, value, 50)
+
+    @validates("email")
+    def _v_email(self, key, value):
+        value = check_length(key, value, 200)
+        if value is not None and ("@" not in value or " " in value):
+            raise DomainError(_l("“%(value)s” is not an e-mail address.", value=value), field=key)
+        return value
+
+    @validates("gender")
+    def _v_gender(self, key, value):
+        return check_enum(GENDERS, key, value, nullable=False)
+
+    @validates("residence_status")
+    def _v_residence_status(self, key, value):
+        return check_enum(RESIDENCE_STATUSES, key, value)
+
+    @validates("residence_state")
+    def _v_residence_state(self, key, value):
+        return check_enum(RESIDENCE_STATES, key, value)
+
+    @validates("german_level")
+    def _v_german_level(self, key, value):
+        return check_enum(GERMAN_LEVELS, key, value)
+
+    @validates("employment_status")
+    def _v_employment(self, key, value):
+        return check_enum(EMPLOYMENT_STATUSES, key, value)
+
+    @validates("citizenship")
+    def _v_citizenship(self, key, value):
+        return check_country(key, value, nullable=False)
+
+    @validates("second_citizenship", "country_of_birth")
+    def _v_countries(self, key, value):
+        return check_country(key, value)
+
+    @validates("counselling_language")
+    def _v_language(self, key, value):
+        value = check_length(key, value, 8) or "de"
+        return value.lower()
+
+    def validate(self):
+        today = date.today()
+        if self.birth_date is not None:
+            if self.birth_date >= today:
+                raise DomainError(_l("The birth date must lie in the past."), field="birth_date")
+            if self.birth_date < date(1900, 1, 1):
+                raise DomainError(_l("The birth date is not plausible."), field="birth_date")
+        if self.year_of_entry is not None:
+            if self.year_of_entry > today.year or self.year_of_entry < 1930:
+                raise DomainError(_l("The year of entry is not plausible."), field="year_of_entry")
+            if self.birth_date is not None and self.year_of_entry < self.birth_date.year:
+                raise DomainError(_l("The year of entry lies before the birth date."), field="year_of_entry")
+        if self.consent_withdrawn_on and self.consent_given_on and self.consent_withdrawn_on < self.consent_given_on:
+            raise DomainError(_l("Consent cannot be withdrawn before it was given."), field="consent_withdrawn_on")
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def gender_label(self):
+        return GENDERS.label(self.gender)
+
+    def __str__(self):
+        # Dropdowns and documents show the pseudonymous number, never the name.
+        return self.client_number or ""
+
+    def __repr__(self):
+        return f"<Client {self.client_number}>"
+
+
+@event.listens_for(Client, "before_insert")
+def _assign_client_number(mapper, connection, client):
+    if not client.client_number:
+        from app.partners.models import Partner
+
+        loaded = client.__dict__.get("partner")
+        code = loaded.code if loaded is not None else connection.execute(
+            Partner.__table__.select().with_only_columns(Partner.code).where(Partner.id == client.partner_id)
+        ).scalar()
+        client.client_number = new_client_number(code or "iq")

@@ -1,0 +1,61 @@
+"""Generic messages to the user, full detail in the log with the request id (DESIGN.md §6.9)."""
+import logging
+
+from flask import jsonify, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from werkzeug.exceptions import HTTPException, NotFound
+
+from app.core.errors import DomainError, ScopeError
+
+log = logging.getLogger(__name__)
+
+
+def _wants_json():
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _answer(status, message):
+    if _wants_json():
+        return jsonify(message=message), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def register_error_handlers(app):
+    @app.errorhandler(ScopeError)
+    def _scope(error):
+        return _answer(404, _("Not found."))
+
+    @app.errorhandler(NotFound)
+    def _not_found(error):
+        return _answer(404, _("Not found."))
+
+    @app.errorhandler(DomainError)
+    def _domain(error):
+        from app.extensions import db
+
+        db.session.rollback()
+        return _answer(400, str(error))
+
+    @app.errorhandler(IntegrityError)
+    def _integrity(error):
+        from app.extensions import db
+
+        db.session.rollback()
+        log.warning("integrity error: %s", error.orig)
+        return _answer(409, _("The record conflicts with an existing one (for example a duplicate code)."))
+
+    @app.errorhandler(SQLAlchemyError)
+    def _database(error):
+        from app.extensions import db
+
+        db.session.rollback()
+        log.exception("database error")
+        return _answer(500, _("A database error occurred. It has been logged."))
+
+    @app.errorhandler(Exception)
+    def _unexpected(error):
+        if isinstance(error, HTTPException):
+            return error
+        log.exception("unhandled error")
+        return _answer(500, _("An unexpected error occurred. It has been logged."))

@@ -1,0 +1,114 @@
+"""Shared column helpers and mixins for the domain models.
+
+Field rules live in the model layer (``@validates`` and ``validate()``) so that the UI, the REST API,
+the CLI and the importer refuse the same bad input with the same translated message.
+"""
+from datetime import datetime, timezone
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, event
+from sqlalchemy.orm import Session, declared_attr, relationship
+
+from app.core.errors import DomainError
+
+
+def utcnow():
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class TimestampMixin:
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class PartnerScoped:
+    """Marker of every model whose rows belong to a partner (``partner_id``).
+
+    The partner scope (app.security.scoping) restricts every ORM query over subclasses of this
+    marker, so a new partner-owned model is scoped without any code of its own.
+    """
+
+
+class PartnerOwned(PartnerScoped):
+    """Columns of a record that always belongs to exactly one partner."""
+
+    @declared_attr
+    def partner_id(cls):
+        return Column(Integer, ForeignKey("partner.id"), nullable=False, index=True)
+
+    @declared_attr
+    def partner(cls):
+        return relationship("Partner", lazy="joined", innerjoin=True)
+
+
+class Validated:
+    """Models with cross-field rules implement ``validate()``; it runs before every flush."""
+
+    def validate(self):  # pragma: no cover - overridden
+        pass
+
+
+@event.listens_for(Session, "before_flush")
+def _validate_before_flush(session, flush_context, instances):
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, Validated):
+            obj.validate()
+
+
+def check_enum(enumeration, key, value, nullable=True):
+    if value in (None, ""):
+        if nullable:
+            return None
+        raise DomainError(_l("%(field)s is required.", field=key), field=key)
+    if value not in enumeration:
+        raise DomainError(
+            _l("Unknown value “%(value)s” for %(field)s.", value=value, field=key), field=key
+        )
+    return value
+
+
+def check_length(key, value, maximum, nullable=True, minimum=0):
+    if value is None or (isinstance(value, str) and value.strip() == ""):
+        if nullable:
+            return None
+        raise DomainError(_l("%(field)s is required.", field=key), field=key)
+    value = str(value).strip()
+    if len(value) > maximum:
+        raise DomainError(
+            _l("%(field)s is longer than %(max)s characters.", field=key, max=maximum), field=key
+        )
+    if len(value) < minimum:
+        raise DomainError(
+            _l("%(field)s needs at least %(min)s characters.", field=key, min=minimum), field=key
+        )
+    return value
+
+
+def check_country(key, value, nullable=True):
+    """ISO 3166-1 alpha-2, checked against the CLDR territory list that the catalogue is built from."""
+    from app.catalogues.countries import is_country_code
+
+    if value in (None, ""):
+        if nullable:
+            return None
+        raise DomainError(_l("%(field)s is required.", field=key), field=key)
+    code = str(value).strip().upper()
+    if not is_country_code(code):
+        raise DomainError(
+            _l("“%(value)s” is not an ISO 3166 country code.", value=value), field=key
+        )
+    return code
+
+
+def programme_window():
+    from flask import current_app, has_app_context
+
+    from config import Config
+
+    if has_app_context():
+        return current_app.config["PROGRAMME_START"], current_app.config["PROGRAMME_END"]
+    return Config.PROGRAMME_START, Config.PROGRAMME_END
+
+
+def format_date(value):
+    return value.strftime("%d.%m.%Y") if value else ""

@@ -1,0 +1,13 @@
+"""Every model of the application, imported in one place for the mapper registry and Alembic."""
+from flask_appbuilder.security.sqla.models import User  # noqa: F401
+
+from app.catalogues.models import CompetentBody, Country, ReferenceOccupation  # noqa: F401
+from app.cases.models import Case, Contact  # noqa: F401
+from app.clients.models import Client  # noqa: F401
+from app.funding.models import Funding, FundingPeriod  # noqa: F401
+from app.partners.models import Partner  # noqa: F401
+from app.security.models import AuditEvent, Membership  # noqa: F401
+from app.trainings.models import Training  # noqa: F401
+
+import app.security.audit  # noqa: F401,E402  (registers the audit hook)
+import app.security.scoping  # noqa: F401,E402  (registers the partner scope)

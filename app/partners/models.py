@@ -1,0 +1,77 @@
+"""Partner organisations of the network; the unit of data ownership."""
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Boolean, CheckConstraint, Column, Integer, String
+from sqlalchemy.orm import validates
+
+from app.core.enums import PARTNER_ROLES, STATES
+from app.core.errors import DomainError
+from app.core.models import TimestampMixin, check_enum, check_length
+from flask_appbuilder import Model
+
+
+class Partner(TimestampMixin, Model):
+    __tablename__ = "partner"
+    __table_args__ = (
+        CheckConstraint(STATES.check_sql("state"), name="ck_partner_state"),
+        CheckConstraint(PARTNER_ROLES.check_sql("role"), name="ck_partner_role"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    code = Column(String(32), nullable=False, unique=True)
+    name = Column(String(200), nullable=False)
+    legal_form = Column(String(60))
+    street = Column(String(200))
+    postcode = Column(String(5))
+    city = Column(String(100), nullable=False)
+    state = Column(String(2), nullable=False, index=True)
+    role = Column(String(20), nullable=False, default="partner")
+    contact_person = Column(String(200))
+    phone = Column(String(50))
+    email = Column(String(200))
+    active = Column(Boolean, nullable=False, default=True)
+
+    @validates("code")
+    def _v_code(self, key, value):
+        value = check_length(key, value, 32, nullable=False, minimum=2)
+        if not all(c.isascii() and (c.isalnum() or c == "-") for c in value) or value != value.lower():
+            raise DomainError(
+                _l("The code may only contain lower-case letters, digits and hyphens."), field=key
+            )
+        return value
+
+    @validates("name", "city")
+    def _v_required(self, key, value):
+        return check_length(key, value, 200, nullable=False)
+
+    @validates("legal_form", "street", "contact_person", "phone", "email")
+    def _v_optional(self, key, value):
+        return check_length(key, value, 200)
+
+    @validates("postcode")
+    def _v_postcode(self, key, value):
+        value = check_length(key, value, 5)
+        if value is not None and not (len(value) == 5 and value.isdigit()):
+            raise DomainError(_l("A German postcode has five digits."), field=key)
+        return value
+
+    @validates("state")
+    def _v_state(self, key, value):
+        return check_enum(STATES, key, value, nullable=False)
+
+    @validates("role")
+    def _v_role(self, key, value):
+        return check_enum(PARTNER_ROLES, key, value, nullable=False)
+
+    @property
+    def state_label(self):
+        return STATES.label(self.state)
+
+    @property
+    def role_label(self):
+        return PARTNER_ROLES.label(self.role)
+
+    def __str__(self):
+        return self.name
+
+    def __repr__(self):
+        return f"<Partner {self.code}>"

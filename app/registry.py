@@ -1,0 +1,10 @@
+"""Every view, API and blueprint of the application, registered in one visible place."""
+from flask_babel import lazy_gettext as _l
+
+
+def register_views(appbuilder):
+    from flask import current_app
+
+    from app.home.views import health
+
+    current_app.register_blueprint(health)

@@ -1,0 +1,62 @@
+"""Memberships (user × partner × role) and the audit trail."""
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (JSON, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, String,
+                        UniqueConstraint)
+from sqlalchemy.orm import backref, relationship, validates
+
+from app.core.enums import MEMBERSHIP_ROLES
+from app.core.models import PartnerScoped, check_enum, utcnow
+from flask_appbuilder import Model
+
+
+class Membership(PartnerScoped, Model):
+    __tablename__ = "membership"
+    __table_args__ = (
+        UniqueConstraint("user_id", "partner_id", "role", name="uq_membership_user_partner_role"),
+        CheckConstraint(MEMBERSHIP_ROLES.check_sql("role"), name="ck_membership_role"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False, index=True)
+    user = relationship("User", backref=backref("memberships", cascade="all, delete-orphan"))
+    partner_id = Column(Integer, ForeignKey("partner.id"), nullable=False, index=True)
+    partner = relationship("Partner")
+    role = Column(String(16), nullable=False)
+
+    @validates("role")
+    def _v_role(self, key, value):
+        return check_enum(MEMBERSHIP_ROLES, key, value, nullable=False)
+
+    @property
+    def role_label(self):
+        return MEMBERSHIP_ROLES.label(self.role)
+
+    def __str__(self):
+        return f"{self.partner} – {MEMBERSHIP_ROLES.label(self.role)}"
+
+
+class AuditEvent(PartnerScoped, Model):
+    """One change of one record; written in the same transaction as the change itself."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        Index("ix_audit_event_table_record", "table_name", "record_id"),
+        Index("ix_audit_event_partner_at", "partner_id", "at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="SET NULL"), index=True)
+    user = relationship("User")
+    actor = Column(String(100), nullable=False)
+    action = Column(String(8), nullable=False)
+    table_name = Column(String(64), nullable=False)
+    record_id = Column(String(64), nullable=False)
+    partner_id = Column(Integer, ForeignKey("partner.id"), index=True)
+    partner = relationship("Partner")
+    old_values = Column(JSON)
+    new_values = Column(JSON)
+    request_id = Column(String(64))
+
+    def __str__(self):
+        return f"{self.action} {self.table_name}#{self.record_id}"

@@ -1,0 +1,89 @@
+"""Roles and their permissions, declared in code (FAB builtin roles, ``FAB_ROLES``).
+
+Permission checks for these roles are answered from this table in memory, by regular expression,
+without database queries, and there is nothing in the database that could drift from it. ``iq seed``
+only makes sure the role rows exist so that users can be assigned to them.
+
+Views and APIs collapse their methods to ``read``/``write`` per domain (``class_permission_name``
+plus ``READ_WRITE``), so a role is a short list of (domain, read|write) pairs.
+"""
+from flask_babel import lazy_gettext as _l
+
+ROLE_NAMES = ("Admin", "PartnerAdmin", "Staff", "Management")
+ROLE_LABELS = {
+    "Admin": _l("Administrator (network)"),
+    "PartnerAdmin": _l("Partner administrator"),
+    "Staff": _l("Counselling staff"),
+    "Management": _l("Management"),
+}
+
+# Method → permission, shared by every ModelView and ModelRestApi of the app.
+READ_WRITE = {
+    # ModelView
+    "list": "read", "show": "read", "download": "read", "api_read": "read", "api_get": "read",
+    "api_column_add": "write", "api_column_edit": "write", "api_readvalues": "read",
+    "add": "write", "edit": "write", "delete": "write", "action": "write",
+    "action_post": "write", "api": "read", "api_create": "write", "api_update": "write",
+    "api_delete": "write",
+    # ModelRestApi
+    "get": "read", "get_list": "read", "info": "read", "related": "read", "distinct": "read",
+    "post": "write", "put": "write", "bulk_delete": "write",
+}
+
+# Permission domains (class_permission_name of views and APIs).
+CLIENTS = "Clients"
+CASES = "Cases"
+TRAININGS = "Trainings"
+FUNDING = "Funding"
+PARTNERS = "Partners"
+FUNDING_PERIODS = "FundingPeriods"
+CATALOGUES = "Catalogues"
+REPORTS = "Reports"
+AUDIT = "Audit"
+USERS = "PartnerUsers"
+
+_SELF_SERVICE = [
+    ["UserDBModelView", "can_userinfo"],
+    ["UserInfoEditView", "can_this_form_(get|post)"],
+    ["ResetMyPasswordView", "can_this_form_(get|post)"],
+    ["MenuApi", "can_get"],
+]
+
+
+def _read(*domains):
+    return [[f"^{d}$", "^can_read$"] for d in domains]
+
+
+def _write(*domains):
+    return [[f"^{d}$", "^can_(read|write)$"] for d in domains]
+
+
+def _menus(*names):
+    return [[f"^{name}$", "^menu_access$"] for name in names]
+
+
+FAB_ROLES = {
+    "Admin": [[".*", ".*"]],
+    "PartnerAdmin": _SELF_SERVICE
+    + _read(CLIENTS, CASES, TRAININGS, FUNDING, PARTNERS, FUNDING_PERIODS, CATALOGUES, REPORTS, AUDIT)
+    + _write(USERS)
+    + _menus("Counselling", "Clients", "Cases", "Contacts", "Network", "Partners", "Funding periods",
+             "Funding", "Trainings", "Catalogues", "Reference occupations", "Competent bodies",
+             "Countries", "Reports", "Administration", "Users of my partners", "Audit trail"),
+    "Staff": _SELF_SERVICE
+    + _write(CLIENTS, CASES, TRAININGS)
+    + _read(PARTNERS, FUNDING_PERIODS, CATALOGUES)
+    + _menus("Counselling", "Clients", "Cases", "Contacts", "Network", "Partners", "Funding periods",
+             "Trainings", "Catalogues", "Reference occupations", "Competent bodies", "Countries"),
+    "Management": _SELF_SERVICE
+    + _read(TRAININGS, FUNDING, PARTNERS, FUNDING_PERIODS, CATALOGUES, REPORTS)
+    + _menus("Network", "Partners", "Funding periods", "Funding", "Trainings", "Catalogues",
+             "Reference occupations", "Competent bodies", "Countries", "Reports"),
+}
+
+
+def ensure_roles(security_manager):
+    """Create the role rows (idempotent); their permissions live in FAB_ROLES above."""
+    for name in ROLE_NAMES + (security_manager.auth_role_public,):
+        if security_manager.find_role(name) is None:
+            security_manager.add_role(name)

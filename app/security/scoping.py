@@ -1,0 +1,174 @@
+"""The one partner scope: every ORM statement over a partner-owned model is restricted here.
+
+A ``do_orm_execute`` listener adds ``with_loader_criteria(PartnerScoped, partner_id IN (...))`` to
+every ORM SELECT, UPDATE and DELETE, so lists, counts, show/edit/delete, related choices, filters,
+the REST API, exports and documents are all covered by construction, with no per-view code.
+
+Inside a request the scope comes from the logged-in user (session or JWT). Outside a request (CLI,
+tests, jobs) it must be stated explicitly with ``system_scope()`` or ``partner_scope(ids)``; without
+it, partner-owned queries return nothing.
+
+Writes are checked separately by ``ensure_in_scope`` (``Session.get`` may answer from the identity
+map without a query, and choosing the owning partner is a write, not a read).
+"""
+import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from flask import g, has_request_context, request
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, with_loader_criteria
+
+from app.core.errors import ScopeError
+from app.core.models import PartnerScoped
+
+log = logging.getLogger(__name__)
+
+UNSCOPED = "iq_unscoped"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """``partner_ids`` is None for network-wide access, else the set of permitted partners."""
+
+    partner_ids: frozenset | None
+    user_id: int | None = None
+    roles: frozenset = frozenset()
+    label: str = ""
+
+    @property
+    def unrestricted(self):
+        return self.partner_ids is None
+
+    def allows(self, partner_id):
+        return self.partner_ids is None or partner_id in self.partner_ids
+
+    @property
+    def is_admin(self):
+        return "Admin" in self.roles
+
+
+NOTHING = Scope(frozenset(), label="nothing")
+SYSTEM = Scope(None, roles=frozenset({"Admin"}), label="system")
+
+_explicit_scope: ContextVar[Scope | None] = ContextVar("iq_explicit_scope", default=None)
+
+
+@contextmanager
+def system_scope():
+    """Network-wide access for CLI commands, seeding and jobs."""
+    token = _explicit_scope.set(SYSTEM)
+    try:
+        yield SYSTEM
+    finally:
+        _explicit_scope.reset(token)
+
+
+@contextmanager
+def partner_scope(partner_ids, roles=("Staff",), user_id=None):
+    scope = Scope(frozenset(partner_ids), user_id=user_id, roles=frozenset(roles), label="explicit")
+    token = _explicit_scope.set(scope)
+    try:
+        yield scope
+    finally:
+        _explicit_scope.reset(token)
+
+
+def _request_user():
+    user = getattr(g, "user", None)
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return user
+
+
+def scope_for_user(session, user):
+    """Admins see the whole network; everybody else the partners of their memberships."""
+    if user is None:
+        return NOTHING
+    roles = frozenset(role.name for role in user.roles)
+    if "Admin" in roles:
+        return Scope(None, user_id=user.id, roles=roles, label=user.username)
+    from app.security.models import Membership
+
+    ids = session.execute(
+        select(Membership.partner_id).where(Membership.user_id == user.id),
+        execution_options={UNSCOPED: True},
+    ).scalars()
+    return Scope(frozenset(ids), user_id=user.id, roles=roles, label=user.username)
+
+
+def current_scope(session=None):
+    explicit = _explicit_scope.get()
+    if explicit is not None:
+        return explicit
+    if not has_request_context():
+        return NOTHING
+    user = _request_user()
+    key = getattr(user, "id", None)
+    cached = getattr(g, "_iq_scope", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    if session is None:
+        from app.extensions import db
+
+        session = db.session
+    scope = scope_for_user(session, user)
+    g._iq_scope = (key, scope)
+    return scope
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _restrict_to_scope(state):
+    if state.is_column_load or state.is_relationship_load:
+        return  # the parent statement's criteria propagate into these loads
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.execution_options.get(UNSCOPED):
+        return
+    scope = current_scope(state.session)
+    if scope.unrestricted:
+        return
+    ids = tuple(sorted(scope.partner_ids))
+    state.statement = state.statement.options(
+        with_loader_criteria(
+            PartnerScoped, lambda cls: cls.partner_id.in_(ids), include_aliases=True
+        )
+    )
+
+
+def ensure_in_scope(obj, partner_id=None):
+    """Refuse a write that would create or move a record outside the user's partners.
+
+    Raises ScopeError (answered as 404) so that a user learns nothing about other partners.
+    """
+    scope = current_scope()
+    target = partner_id if partner_id is not None else getattr(obj, "partner_id", None)
+    if target is None and getattr(obj, "partner", None) is not None:
+        target = obj.partner.id
+    if target is None or scope.allows(target):
+        return
+    log_denied(obj, target)
+    raise ScopeError(f"{type(obj).__name__} outside scope")
+
+
+def log_denied(obj, partner_id=None):
+    who = scope_label()
+    path = request.path if has_request_context() else "-"
+    log.warning(
+        "scope denied: user=%s path=%s object=%s id=%s partner=%s",
+        who, path, type(obj).__name__ if not isinstance(obj, str) else obj,
+        getattr(obj, "id", None), partner_id,
+    )
+
+
+def scope_label():
+    return current_scope().label or "anonymous"
+
+
+@event.listens_for(Session, "before_flush")
+def _check_writes(session, flush_context, instances):
+    """Every insert, update and delete of a partner-owned record must stay inside the scope."""
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if isinstance(obj, PartnerScoped):
+            ensure_in_scope(obj)

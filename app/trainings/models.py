@@ -1,0 +1,86 @@
+"""Intercultural-competence trainings for staff of job centres, agencies and chambers."""
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, Integer, Numeric, String
+from sqlalchemy.orm import object_session, relationship, validates
+
+from app.core.enums import TARGET_INSTITUTIONS
+from app.core.errors import DomainError
+from app.core.models import (PartnerOwned, TimestampMixin, Validated, check_enum, check_length,
+                             format_date)
+
+
+from flask_appbuilder import Model
+
+
+class Training(PartnerOwned, TimestampMixin, Validated, Model):
+    __tablename__ = "training"
+    __table_args__ = (
+        CheckConstraint(TARGET_INSTITUTIONS.check_sql("target_institution"), name="ck_training_target"),
+        CheckConstraint(
+            "participants_female >= 0 AND participants_male >= 0 AND participants_diverse >= 0",
+            name="ck_training_participants",
+        ),
+        Index("ix_training_partner_date", "partner_id", "date"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    funding_period_id = Column(Integer, ForeignKey("funding_period.id"), nullable=False, index=True)
+    funding_period = relationship("FundingPeriod", lazy="joined", innerjoin=True)
+    date = Column(Date, nullable=False)
+    title = Column(String(300), nullable=False)
+    target_institution = Column(String(24), nullable=False)
+    hours = Column(Numeric(5, 1), nullable=False, default=0)
+    participants_female = Column(Integer, nullable=False, default=0)
+    participants_male = Column(Integer, nullable=False, default=0)
+    participants_diverse = Column(Integer, nullable=False, default=0)
+
+    @validates("title")
+    def _v_title(self, key, value):
+        return check_length(key, value, 300, nullable=False)
+
+    @validates("target_institution")
+    def _v_target(self, key, value):
+        return check_enum(TARGET_INSTITUTIONS, key, value, nullable=False)
+
+    @validates("participants_female", "participants_male", "participants_diverse")
+    def _v_participants(self, key, value):
+        if value is not None and not (0 <= int(value) <= 1000):
+            raise DomainError(_l("Participants must be between 0 and 1000."), field=key)
+        return value
+
+    @validates("hours")
+    def _v_hours(self, key, value):
+        if value is not None and not (0 <= value <= 200):
+            raise DomainError(_l("A training lasts between 0 and 200 hours."), field=key)
+        return value
+
+    def validate(self):
+        from app.cases.models import _check_in_window
+        from app.funding.models import FundingPeriod
+
+        if self.date is None:
+            raise DomainError(_l("The training date is required."), field="date")
+        _check_in_window(self.date, "date")
+        session = object_session(self)
+        with session.no_autoflush:
+            derived = FundingPeriod.for_date(session, self.date)
+        if derived is None:
+            raise DomainError(
+                _l("No funding period covers the date %(day)s.", day=format_date(self.date)), field="date"
+            )
+        given = self.funding_period.id if self.funding_period is not None else self.funding_period_id
+        if given is None:
+            self.funding_period = derived
+        elif given != derived.id:
+            raise DomainError(
+                _l("The date %(day)s lies in funding period %(code)s, not in the one given.",
+                   day=format_date(self.date), code=derived.code),
+                field="funding_period",
+            )
+
+    @property
+    def participants(self):
+        return (self.participants_female or 0) + (self.participants_male or 0) + (self.participants_diverse or 0)
+
+    def __str__(self):
+        return self.title

@@ -1,0 +1,113 @@
+"""Configuration from the environment, with documented defaults for everything but secrets.
+
+Every setting can be overridden by an environment variable of the same name. ``SECRET_KEY`` has
+no default outside development: in development it is generated once into ``instance/secret_key``.
+"""
+import os
+import secrets
+from datetime import date
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("IQ_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def _env_flag(name, default=False):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def is_production():
+    """Production is declared explicitly; anything else is development."""
+    return (os.environ.get("IQ_ENV") or os.environ.get("FLASK_ENV") or "").lower() == "production"
+
+
+def _secret_key():
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    if is_production():
+        raise RuntimeError("SECRET_KEY must be set in production (IQ_ENV=production).")
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def normalise_database_url(url):
+    """``postgresql://`` means psycopg 3 here (SQLAlchemy would pick psycopg2)."""
+    if url and url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url and url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def _default_database_url():
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{INSTANCE_DIR / 'iq.db'}"
+
+
+class Config:
+    APP_NAME = "IQ Netzwerk MV/ST"
+    SECRET_KEY = None  # resolved in __init__ so importing config never writes files
+    SQLALCHEMY_DATABASE_URI = None
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # Programme window: no funding period and no case may fall outside it.
+    PROGRAMME_START = date.fromisoformat(os.environ.get("IQ_PROGRAMME_START", "2011-07-01"))
+    PROGRAMME_END = date.fromisoformat(os.environ.get("IQ_PROGRAMME_END", "2014-12-31"))
+
+    # Flask-AppBuilder
+    AUTH_TYPE = 1  # AUTH_DB
+    AUTH_ROLE_ADMIN = "Admin"
+    AUTH_ROLE_PUBLIC = "Public"
+    AUTH_USER_REGISTRATION = False
+    FAB_CREATE_DB = False  # the schema belongs to Alembic migrations
+    # Permissions are synchronised by `iq seed` (roles built from code), never at start-up:
+    # start-up writes nothing to the database and several workers cannot race.
+    FAB_UPDATE_PERMS = False
+    FAB_API_SWAGGER_UI = True
+    FAB_API_MAX_PAGE_SIZE = 500
+    FAB_PASSWORD_COMPLEXITY_ENABLED = True
+    FAB_BASE_TEMPLATE = "iq_baselayout.html"
+    FAB_INDEX_VIEW = "app.home.views.HomeView"
+    FAB_SECURITY_MANAGER_CLASS = "app.security.manager.IqSecurityManager"
+    APP_THEME = ""
+    # Roles are declared in code: app/security/roles.py (FAB_ROLES, set by create_app).
+    WTF_CSRF_ENABLED = True
+    JWT_ACCESS_TOKEN_EXPIRES = 3600
+
+    # Languages: German first, English second.
+    BABEL_DEFAULT_LOCALE = "de"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+    LANGUAGES = {
+        "de": {"flag": "de", "name": "Deutsch"},
+        "en": {"flag": "gb", "name": "English"},
+    }
+
+    HOST = os.environ.get("HOST", "127.0.0.1")
+    PORT = int(os.environ.get("PORT", "5000"))
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
+    def __init__(self):
+        self.SECRET_KEY = _secret_key()
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
+            os.environ.get("DATABASE_URL") or _default_database_url()
+        )
+
+
+class TestConfig(Config):
+    """Tests: CSRF stays on (the suite fetches tokens like a browser does)."""
+
+    TESTING = True
+
+    def __init__(self, database_url=None):
+        self.SECRET_KEY = "test-secret-" + secrets.token_hex(8)
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(database_url) or "sqlite://"

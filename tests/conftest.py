@@ -1,0 +1,178 @@
+"""Fixtures: one app per test session on SQLite (default) or TEST_DATABASE_URL (PostgreSQL).
+
+The schema is built by the Alembic migrations (so every run also exercises them), the reference
+data by the same code as ``iq seed``. After each test the records it created are removed, so tests
+do not depend on each other's data.
+"""
+import os
+import re
+import secrets
+import tempfile
+from datetime import date
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from config import TestConfig, normalise_database_url
+
+PASSWORD = "Test-Passw0rd!" + secrets.token_hex(4)
+
+# Tables emptied after every test (children first); reference data stays.
+_DATA_TABLES = ["audit_event", "contact", "counselling_case", "client", "training", "funding",
+                "membership"]
+
+
+def _database_url(tmp_dir):
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return normalise_database_url(url)
+    return f"sqlite:///{tmp_dir}/test.db"
+
+
+def _reset_postgres(url):
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        url = _database_url(tmp_dir)
+        if url.startswith("postgresql"):
+            _reset_postgres(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.extensions import db
+    from app.security.roles import ensure_roles
+    from app.security.scoping import system_scope
+    from app.setup.reference_data import seed_reference_data
+
+    application = create_app(TestConfig(database_url))
+    with application.app_context():
+        upgrade()
+        with system_scope():
+            seed_reference_data(db.session)
+            db.session.commit()
+            ensure_roles(application.appbuilder.sm)
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_data(request):
+    yield
+    if "app" not in request.fixturenames:
+        return
+    application = request.getfixturevalue("app")
+    from app.extensions import db
+
+    with application.app_context():
+        db.session.rollback()
+        with db.engine.begin() as conn:
+            for table in _DATA_TABLES:
+                conn.execute(text(f"DELETE FROM {table}"))
+            conn.execute(text(
+                "DELETE FROM ab_user_role WHERE user_id IN (SELECT id FROM ab_user WHERE username LIKE 't_%')"
+            ))
+            conn.execute(text("DELETE FROM ab_user WHERE username LIKE 't_%'"))
+        db.session.remove()
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context with network-wide scope, for arranging data and checking the database."""
+    from app.extensions import db
+    from app.security.scoping import system_scope
+
+    with app.app_context(), system_scope():
+        yield db.session
+        db.session.rollback()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def csrf_token(client, url):
+    html = client.get(url).get_data(as_text=True)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
+    return match.group(1) if match else ""
+
+
+def post_form(client, url, data, form_url=None, **kwargs):
+    """POST like a browser: fetch the form first for its CSRF token."""
+    payload = dict(data)
+    payload.setdefault("csrf_token", csrf_token(client, form_url or url))
+    return client.post(url, data=payload, **kwargs)
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a user (username must start with ``t_``) with a role and memberships."""
+    from app.extensions import db
+    from app.partners.models import Partner
+    from app.security.models import Membership
+    from app.security.scoping import system_scope
+
+    def factory(username, role="Staff", partners=()):
+        assert username.startswith("t_")
+        with app.app_context(), system_scope():
+            sm = app.appbuilder.sm
+            user = sm.add_user(username, username, "Test", f"{username}@example.org",
+                               sm.find_role(role), password=PASSWORD)
+            assert user, f"could not create {username}"
+            for code in partners:
+                partner = db.session.query(Partner).filter_by(code=code).one()
+                member_role = role if role != "Admin" else "Staff"
+                db.session.add(Membership(user_id=user.id, partner_id=partner.id, role=member_role))
+            db.session.commit()
+            return user.id
+
+    return factory
+
+
+@pytest.fixture
+def login_as(client, make_user):
+    """Log the test client in through the real login form (CSRF on)."""
+
+    def factory(username, role="Staff", partners=("migra",)):
+        make_user(username, role, partners)
+        response = post_form(client, "/login/", {"username": username, "password": PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return client
+
+    return factory
+
+
+@pytest.fixture
+def api_token(client, make_user):
+    def factory(username, role="Staff", partners=("migra",)):
+        make_user(username, role, partners)
+        response = client.post("/api/v1/security/login",
+                               json={"username": username, "password": PASSWORD, "provider": "db"})
+        assert response.status_code == 200, response.get_json()
+        return {"Authorization": f"Bearer {response.get_json()['access_token']}"}
+
+    return factory
+
+
+@pytest.fixture
+def factories(ctx):
+    """Small builders for domain records; commit so that requests see them."""
+    from tests.factories import Factories
+
+    return Factories(ctx)

@@ -1,0 +1,63 @@
+"""Builders for test records with valid defaults; keyword arguments override any field."""
+import itertools
+from datetime import date
+
+from app.cases.models import Case, Contact
+from app.clients.models import Client
+from app.funding.models import Funding, FundingPeriod
+from app.partners.models import Partner
+from app.trainings.models import Training
+
+_seq = itertools.count(1)
+
+
+class Factories:
+    def __init__(self, session):
+        self.session = session
+
+    def partner(self, code):
+        return self.session.query(Partner).filter_by(code=code).one()
+
+    def period(self, code):
+        return self.session.query(FundingPeriod).filter_by(code=code).one()
+
+    def client(self, partner="migra", commit=True, **fields):
+        n = next(_seq)
+        values = dict(first_name=f"Vorname{n}", last_name=f"Nachname{n}", birth_date=date(1980, 5, 17),
+                      gender="female", citizenship="SY")
+        values.update(fields)
+        obj = Client(partner=self.partner(partner), **values)
+        return self._save(obj, commit)
+
+    def case(self, client=None, partner="migra", commit=True, **fields):
+        client = client or self.client(partner=partner)
+        values = dict(opened_on=date(2013, 3, 14), enquirer="self", qualification_title="Bauingenieur",
+                      qualification_type="academic", qualification_country="SY", outcome="application_help")
+        values.update(fields)
+        obj = Case(partner=client.partner, client=client, **values)
+        return self._save(obj, commit)
+
+    def contact(self, case, commit=True, **fields):
+        values = dict(date=case.opened_on, kind="first_contact", channel="face_to_face", minutes=45)
+        values.update(fields)
+        return self._save(Contact(case=case, partner=case.partner, **values), commit)
+
+    def training(self, partner="migra", commit=True, **fields):
+        values = dict(date=date(2013, 6, 4), title="Interkulturelle Kompetenz im Jobcenter",
+                      target_institution="jobcenter", hours=6, participants_female=8, participants_male=5)
+        values.update(fields)
+        return self._save(Training(partner=self.partner(partner), **values), commit)
+
+    def funding(self, partner="migra", period="2013", funder="BMAS", commit=True, **fields):
+        values = dict(planned_amount=100000, spent_amount=80000, planned_cases=300, planned_trainings=10)
+        values.update(fields)
+        obj = Funding(partner=self.partner(partner), funding_period=self.period(period), funder=funder, **values)
+        return self._save(obj, commit)
+
+    def _save(self, obj, commit):
+        self.session.add(obj)
+        if commit:
+            self.session.commit()
+        else:
+            self.session.flush()
+        return obj
