@@ -8,3 +8,13 @@ def register_views(appbuilder):
     from app.home.views import health
 
     current_app.register_blueprint(health)
+    _register_ui(appbuilder)
+    _register_api(appbuilder)
+
+
+def _register_ui(appbuilder):
+    """FAB ModelViews and pages, grouped in the menus Counselling, Network, Reports, Administration."""
+
+
+def _register_api(appbuilder):
+    """REST APIs (FAB ModelRestApi) under /api/v1/."""

@@ -172,3 +172,27 @@ def _check_writes(session, flush_context, instances):
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
         if isinstance(obj, PartnerScoped):
             ensure_in_scope(obj)
+
+
+def owning_partner_id(requested=None):
+    """The partner a new record belongs to: from the user, never trusted from the request.
+
+    ``requested`` (an id from a form or request body) is accepted only if it is one of the
+    user's partners; a user with exactly one partner gets that one by default.
+    """
+    from flask_babel import lazy_gettext as _l
+
+    from app.core.errors import DomainError
+
+    scope = current_scope()
+    if requested not in (None, ""):
+        requested = int(requested)
+        if not scope.allows(requested):
+            log_denied("Partner", requested)
+            raise ScopeError("partner outside scope")
+        return requested
+    if scope.partner_ids is not None and len(scope.partner_ids) == 1:
+        return next(iter(scope.partner_ids))
+    if scope.partner_ids is not None and not scope.partner_ids:
+        raise ScopeError("no partner")
+    raise DomainError(_l("Please choose the partner the record belongs to."), field="partner")
