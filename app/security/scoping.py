@@ -127,6 +127,7 @@ def _restrict_to_scope(state):
     if state.execution_options.get(UNSCOPED):
         return
     scope = current_scope(state.session)
+    sync_database_scope(state.session)
     if scope.unrestricted:
         return
     ids = tuple(sorted(scope.partner_ids))
@@ -196,3 +197,49 @@ def owning_partner_id(requested=None):
     if scope.partner_ids is not None and not scope.partner_ids:
         raise ScopeError("no partner")
     raise DomainError(_l("Please choose the partner the record belongs to."), field="partner")
+
+
+# --- PostgreSQL row-level security: the database enforces the same scope ------------------------
+
+_RLS_KEY = "iq_rls_applied"
+
+
+def _rls_value(scope):
+    if scope.unrestricted:
+        return "all"
+    return ",".join(str(pid) for pid in sorted(scope.partner_ids))
+
+
+def sync_database_scope(session):
+    """Tell PostgreSQL the current scope once per transaction (and again when it changes).
+
+    ``set_config(..., true)`` lasts one transaction, so with a connection pool it is set at the
+    start of every transaction, never once per connection (DESIGN.md §7).
+    """
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    transaction = session.get_transaction()
+    if transaction is None:
+        return
+    value = _rls_value(current_scope(session))
+    if session.info.get(_RLS_KEY) == (id(transaction), value):
+        return
+    session.info[_RLS_KEY] = (id(transaction), value)
+    session.connection().exec_driver_sql(
+        "SELECT set_config('iq.partner_ids', %(value)s, true)", {"value": value}
+    )
+
+
+@event.listens_for(Session, "after_begin")
+def _scope_new_transaction(session, transaction, connection):
+    if connection.dialect.name != "postgresql":
+        return
+    value = _rls_value(current_scope(session))
+    session.info[_RLS_KEY] = (id(session.get_transaction()), value)
+    connection.exec_driver_sql("SELECT set_config('iq.partner_ids', %(value)s, true)", {"value": value})
+
+
+@event.listens_for(Session, "before_flush")
+def _scope_before_flush(session, flush_context, instances):
+    sync_database_scope(session)

@@ -1,0 +1,79 @@
+"""PostgreSQL row-level security backs up the ORM scope, checked as a NON-superuser role.
+
+Superusers (the local test login) always bypass RLS, so these tests create an ordinary role and
+connect as it. Raw SQL is used on purpose: it stands for a query that forgot the ORM scope.
+"""
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from app.security.scoping import partner_scope, system_scope
+
+ROLE = "iq_rls_tester"
+
+
+@pytest.fixture
+def app_role_engine(app, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("row-level security exists on PostgreSQL only; SQLite relies on the ORM scope")
+    from app.extensions import db
+
+    with app.app_context(), db.engine.begin() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": ROLE}).scalar()
+        if not exists:
+            conn.execute(text(f"CREATE ROLE {ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"))
+        conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {ROLE}"))
+        conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {ROLE}"))
+        conn.execute(text(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {ROLE}"))
+    engine = create_engine(make_url(database_url).set(username=ROLE, password=None))
+    yield engine
+    engine.dispose()
+
+
+def _ids(ctx, *codes):
+    from app.partners.models import Partner
+
+    return {c: ctx.query(Partner.id).filter_by(code=c).scalar() for c in codes}
+
+
+def test_forgotten_filter_returns_only_own_partner_rows(app, ctx, factories, app_role_engine):
+    factories.case(partner="migra")
+    factories.case(partner="genres")
+    factories.case(partner="genres")
+    ids = _ids(ctx, "migra", "genres")
+
+    with app.app_context():
+        with partner_scope([ids["migra"]]), Session(app_role_engine) as session:
+            rows = session.execute(text("SELECT partner_id FROM counselling_case")).scalars().all()
+            clients = session.execute(text("SELECT count(*) FROM client")).scalar()
+        assert rows == [ids["migra"]]
+        assert clients == 1
+
+        with partner_scope([ids["genres"]]), Session(app_role_engine) as session:
+            assert session.execute(text("SELECT count(*) FROM counselling_case")).scalar() == 2
+
+        with system_scope(), Session(app_role_engine) as session:
+            assert session.execute(text("SELECT count(*) FROM counselling_case")).scalar() == 3
+
+        # A user without partners: the database shows nothing.
+        with partner_scope([]), Session(app_role_engine) as session:
+            assert session.execute(text("SELECT count(*) FROM counselling_case")).scalar() == 0
+
+
+def test_database_refuses_writes_into_another_partner(app, ctx, factories, app_role_engine):
+    case = factories.case(partner="genres")
+    ids = _ids(ctx, "migra", "genres")
+    with app.app_context(), partner_scope([ids["migra"]]), Session(app_role_engine) as session:
+        updated = session.execute(text("UPDATE counselling_case SET notes = 'x' WHERE id = :id"), {"id": case.id})
+        assert updated.rowcount == 0
+        with pytest.raises(DBAPIError, match="row-level security"):
+            session.execute(
+                text("INSERT INTO training (partner_id, funding_period_id, date, title, target_institution, hours,"
+                     " participants_female, participants_male, participants_diverse, created_at, updated_at)"
+                     " VALUES (:p, :f, '2013-01-10', 't', 'jobcenter', 1, 0, 0, 0, now(), now())"),
+                {"p": ids["genres"], "f": case.funding_period_id},
+            )
+    ctx.expire_all()
+    assert ctx.get(type(case), case.id).notes is None
