@@ -104,16 +104,21 @@ def current_scope(session=None):
         return explicit
     if not has_request_context():
         return NOTHING
-    user = _request_user()
-    key = getattr(user, "id", None)
-    cached = getattr(g, "_iq_scope", None)
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    if session is None:
-        from app.extensions import db
+    # Resolving the user may itself query (Flask-Login's user loader); mark that as in progress.
+    g._iq_scope_busy = True
+    try:
+        user = _request_user()
+        key = getattr(user, "id", None)
+        cached = getattr(g, "_iq_scope", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        if session is None:
+            from app.extensions import db
 
-        session = db.session
-    scope = scope_for_user(session, user)
+            session = db.session
+        scope = scope_for_user(session, user)
+    finally:
+        g._iq_scope_busy = False
     g._iq_scope = (key, scope)
     return scope
 
@@ -126,6 +131,8 @@ def _restrict_to_scope(state):
         return
     if state.execution_options.get(UNSCOPED):
         return
+    if has_request_context() and g.get("_iq_scope_busy"):
+        return  # the user's own record and roles, loaded while the scope is being determined
     scope = current_scope(state.session)
     sync_database_scope(state.session)
     if scope.unrestricted:
