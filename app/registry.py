@@ -10,6 +10,7 @@ def register_views(appbuilder):
     current_app.register_blueprint(health)
     _register_ui(appbuilder)
     _register_api(appbuilder)
+    _register_security(appbuilder)
 
 
 def _register_ui(appbuilder):
@@ -18,3 +19,12 @@ def _register_ui(appbuilder):
 
 def _register_api(appbuilder):
     """REST APIs (FAB ModelRestApi) under /api/v1/."""
+
+
+def _register_security(appbuilder):
+    """User administration per partner (Admin: network-wide; PartnerAdmin: own partners)."""
+    from app.security.user_admin import PartnerUserView
+
+    appbuilder.add_view(PartnerUserView, "Users of my partners", label=_l("Users and partners"),
+                        icon="fa-users", category="Administration", category_label=_l("Administration"),
+                        category_icon="fa-cogs")
