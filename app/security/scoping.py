@@ -130,11 +130,23 @@ def _restrict_to_scope(state):
     if scope.unrestricted:
         return
     ids = tuple(sorted(scope.partner_ids))
-    state.statement = state.statement.options(
-        with_loader_criteria(
-            PartnerScoped, lambda cls: cls.partner_id.in_(ids), include_aliases=True
-        )
-    )
+    state.statement = state.statement.options(*(
+        with_loader_criteria(cls, cls.partner_id.in_(ids), include_aliases=True)
+        for cls in _partner_scoped_classes()
+    ))
+
+
+def _partner_scoped_classes():
+    """The mapped partner-owned classes, one criterion each.
+
+    A single ``with_loader_criteria(PartnerScoped, lambda cls: ...)`` fails: SQLAlchemy analyses
+    the lambda against the marker class itself, which has no ``partner_id`` column
+    (AttributeError on every scoped query).
+    """
+    from flask_appbuilder import Model
+
+    return [mapper.class_ for mapper in Model.registry.mappers
+            if issubclass(mapper.class_, PartnerScoped)]
 
 
 def ensure_in_scope(obj, partner_id=None):
