@@ -9,6 +9,9 @@ and OpenAPI documentation and replaces only those three write paths:
 * ``DomainError`` → 422 with the translated message, unique/foreign-key conflicts → 409 with a
   generic translated message (the driver's text goes to the log only), always rolled back;
 * versioned models (``version``) need the client's version on PUT; a stale one answers 409.
+
+Authentication is by JWT only: FAB exempts API blueprints from CSRF, so accepting the browser's
+session cookie (``allow_browser_login``) would open the writes to cross-site requests.
 """
 import logging
 
@@ -53,7 +56,6 @@ class DomainModelApi(ModelRestApi):
 
     method_permission_name = READ_WRITE
     model2schemaconverter = ForeignKeyAwareConverter
-    allow_browser_login = True
     #: Partner-owned resources take their partner from the user (or from ``derived_partner_id``).
     partner_owned = False
     #: Relations that may be omitted on POST because the model derives them.
