@@ -19,6 +19,16 @@ def _register_ui(appbuilder):
 
 def _register_api(appbuilder):
     """REST APIs (FAB ModelRestApi) under /api/v1/."""
+    from app.cases.api import CaseApi, ContactApi
+    from app.catalogues.api import CompetentBodyApi, CountryApi, ReferenceOccupationApi
+    from app.clients.api import ClientApi
+    from app.funding.api import FundingApi, FundingPeriodApi
+    from app.partners.api import PartnerApi
+    from app.trainings.api import TrainingApi
+
+    for api in (PartnerApi, FundingPeriodApi, FundingApi, ClientApi, CaseApi, ContactApi,
+                TrainingApi, ReferenceOccupationApi, CompetentBodyApi, CountryApi):
+        appbuilder.add_api(api)
 
 
 def _register_security(appbuilder):

@@ -4,6 +4,7 @@ The schema is built by the Alembic migrations (so every run also exercises them)
 data by the same code as ``iq seed``. After each test the records it created are removed, so tests
 do not depend on each other's data.
 """
+import contextvars
 import os
 import re
 import secrets
@@ -11,7 +12,8 @@ import tempfile
 from datetime import date
 
 import pytest
-from sqlalchemy import create_engine, text
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, event, text
 
 from config import TestConfig, normalise_database_url
 
@@ -46,8 +48,41 @@ def database_url():
         yield url
 
 
+APP_ROLE = "iq_app_test"
+
+
 @pytest.fixture(scope="session")
-def app(database_url):
+def admin_engine(database_url):
+    """The schema owner's connection (superuser on the test server): migrations and clean-up."""
+    engine = create_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def _run_as_app_role(engine, admin_engine):
+    """On PostgreSQL the app talks as an ordinary role, so row-level security is on in every test.
+
+    (The local test login is a superuser, and superusers always bypass row-level security.)
+    """
+    with admin_engine.begin() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE}).scalar():
+            conn.execute(text(f"CREATE ROLE {APP_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS"))
+        conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}"))
+        conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}"))
+        conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}"))
+
+    @event.listens_for(engine, "connect")
+    def _set_role(dbapi_connection, connection_record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"SET ROLE {APP_ROLE}")
+        cursor.close()
+        dbapi_connection.commit()
+
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(database_url, admin_engine):
     from flask_migrate import upgrade
 
     from app import create_app
@@ -63,6 +98,8 @@ def app(database_url):
             seed_reference_data(db.session)
             db.session.commit()
             ensure_roles(application.appbuilder.sm)
+        if database_url.startswith("postgresql"):
+            _run_as_app_role(db.engine, admin_engine)
     yield application
     with application.app_context():
         db.session.remove()
@@ -75,11 +112,12 @@ def _clean_data(request):
     if "app" not in request.fixturenames:
         return
     application = request.getfixturevalue("app")
+    admin_engine = request.getfixturevalue("admin_engine")
     from app.extensions import db
 
     with application.app_context():
         db.session.rollback()
-        with db.engine.begin() as conn:
+        with admin_engine.begin() as conn:
             for table in _DATA_TABLES:
                 conn.execute(text(f"DELETE FROM {table}"))
             conn.execute(text(
@@ -100,9 +138,25 @@ def ctx(app):
         db.session.rollback()
 
 
+class IsolatedClient(FlaskClient):
+    """Runs every request in a fresh contextvars context.
+
+    Otherwise a request would reuse the test's app context (``ctx``): its database session and
+    its explicitly stated scope. Isolated, each request has its own session and the scope of the
+    user who sends it, exactly as in production.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(FlaskClient.open, self, *args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    app.test_client_class = IsolatedClient
+    try:
+        yield app.test_client()
+    finally:
+        app.test_client_class = None
 
 
 def csrf_token(client, url):

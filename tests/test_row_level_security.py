@@ -15,12 +15,10 @@ ROLE = "iq_rls_tester"
 
 
 @pytest.fixture
-def app_role_engine(app, database_url):
+def app_role_engine(app, database_url, admin_engine):
     if not database_url.startswith("postgresql"):
         pytest.skip("row-level security exists on PostgreSQL only; SQLite relies on the ORM scope")
-    from app.extensions import db
-
-    with app.app_context(), db.engine.begin() as conn:
+    with admin_engine.begin() as conn:
         exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": ROLE}).scalar()
         if not exists:
             conn.execute(text(f"CREATE ROLE {ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"))
@@ -77,3 +75,11 @@ def test_database_refuses_writes_into_another_partner(app, ctx, factories, app_r
             )
     ctx.expire_all()
     assert ctx.get(type(case), case.id).notes is None
+
+
+def test_whole_suite_talks_to_postgresql_as_a_role_bound_by_rls(app, ctx, database_url):
+    """conftest runs the app as an ordinary role, so every PostgreSQL test has RLS switched on."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only")
+    user, superuser = ctx.execute(text("SELECT current_user, usesuper FROM pg_user WHERE usename = current_user")).one()
+    assert user == "iq_app_test" and superuser is False

@@ -1,0 +1,27 @@
+"""REST API of the clients (``/api/v1/client/``), restricted to the user's partners by the scope."""
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+
+from app.clients.models import Client
+from app.core.api import DomainModelApi
+from app.security.roles import CLIENTS
+
+_FIELDS = ["partner", "first_name", "last_name", "birth_date", "gender", "citizenship",
+           "second_citizenship", "country_of_birth", "district", "residence_state", "year_of_entry",
+           "residence_status", "german_level", "employment_status", "counselling_language", "phone",
+           "email", "consent_given_on", "consent_version", "consent_withdrawn_on", "delete_after"]
+
+
+class ClientApi(DomainModelApi):
+    resource_name = "client"
+    datamodel = SQLAInterface(Client)
+    class_permission_name = CLIENTS
+    partner_owned = True
+    list_columns = ["id", "partner", "client_number", "first_name", "last_name", "birth_date",
+                    "gender", "citizenship", "version"]
+    show_columns = ["id", "client_number"] + _FIELDS + ["version", "created_at", "updated_at"]
+    add_columns = _FIELDS
+    edit_columns = _FIELDS + ["version"]
+    order_columns = ["client_number", "last_name", "first_name", "birth_date", "created_at"]
+    search_columns = ["partner", "client_number", "first_name", "last_name", "birth_date", "gender",
+                      "citizenship"]
+    base_order = ("id", "desc")

@@ -1,0 +1,203 @@
+"""Base class of the REST APIs: FAB's ModelRestApi with the domain's rules for writes.
+
+FAB's own POST/PUT/DELETE answer a rule broken in the model layer with a 500 (``@safe`` catches the
+``DomainError``), leak the driver's text on database errors, take the owning partner from the
+request body, and let a client overwrite a newer version. This class keeps FAB's routes, schemas
+and OpenAPI documentation and replaces only those three write paths:
+
+* the owning partner comes from ``owning_partner_id`` (the user), a foreign partner answers 404;
+* ``DomainError`` → 422 with the translated message, unique/foreign-key conflicts → 409 with a
+  generic translated message (the driver's text goes to the log only), always rolled back;
+* versioned models (``version``) need the client's version on PUT; a stale one answers 409.
+
+Authentication is by JWT only: FAB exempts API blueprints from CSRF, so accepting the browser's
+session cookie (``allow_browser_login``) would open the writes to cross-site requests.
+"""
+import logging
+
+from flask import current_app, request
+from flask_appbuilder.api import ModelRestApi
+from flask_appbuilder.api.convert import Model2SchemaConverter
+from flask_babel import gettext as _
+from marshmallow import ValidationError
+from marshmallow_sqlalchemy import SQLAlchemyAutoSchema
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.core.errors import DomainError, ScopeError
+from app.security.roles import READ_WRITE
+from app.security.scoping import owning_partner_id
+
+log = logging.getLogger(__name__)
+
+READ_ONLY_ROUTES = {"get", "get_list", "info"}
+
+
+class ForeignKeyAwareConverter(Model2SchemaConverter):
+    """FAB's schema converter, but keeping plain foreign-key columns such as ``citizenship``.
+
+    marshmallow-sqlalchemy drops inherited fields built from foreign-key columns unless
+    ``include_fk`` is set, so FAB's generated schemas lose e.g. a client's ``citizenship`` (an
+    ISO code referencing ``country``) and fail with a KeyError. Only listed columns are affected.
+    """
+
+    def _meta_schema_factory(self, columns, model, class_mixin, parent_schema_name=None):
+        options = {"model": model, "load_instance": True, "include_fk": True,
+                   "sqla_session": current_app.appbuilder.session,
+                   "parent_schema_name": parent_schema_name}
+        if columns:
+            options["fields"] = columns
+        return type("MetaSchema", (SQLAlchemyAutoSchema, class_mixin),
+                    {"Meta": type("Meta", (), options)})
+
+
+class DomainModelApi(ModelRestApi):
+    """A ModelRestApi whose writes obey the partner scope, the model rules and optimistic locking."""
+
+    method_permission_name = READ_WRITE
+    model2schemaconverter = ForeignKeyAwareConverter
+    #: Partner-owned resources take their partner from the user (or from ``derived_partner_id``).
+    partner_owned = False
+    #: Relations that may be omitted on POST because the model derives them.
+    optional_on_add = ()
+
+    def _init_model_schemas(self):
+        # Read responses give a related record as its id (CONTRACT.md), not as a nested object
+        # (FAB's default, which would also load and expose every column of the related row).
+        if self.list_model_schema is None:
+            self.list_model_schema = self.model2schemaconverter.convert(
+                self.list_columns, nested=False, parent_schema_name=self.list_model_schema_name)
+        if self.show_model_schema is None:
+            self.show_model_schema = self.model2schemaconverter.convert(
+                self.show_columns, nested=False, parent_schema_name=self.show_model_schema_name)
+        super()._init_model_schemas()
+        optional = set(self.optional_on_add) | ({"partner"} if self.partner_owned else set())
+        for name in optional:
+            if name in self.add_model_schema.fields:
+                self.add_model_schema.fields[name].required = False
+        if self.versioned:
+            self.edit_model_schema.fields["version"].required = True
+
+    @property
+    def versioned(self):
+        return "version" in (self.edit_columns or ())
+
+    # -- hooks for subclasses -------------------------------------------------------------------
+
+    def derived_partner_id(self, payload):
+        """The partner implied by another field of the payload (a case's client), or None."""
+        return None
+
+    # -- write paths ----------------------------------------------------------------------------
+
+    def post_headless(self):
+        payload = self._json_payload()
+        if payload is None:
+            return self.response_400(message=_("The request body must be a JSON object."))
+        return self._write(lambda: self._create(payload), status=201)
+
+    def put_headless(self, pk):
+        payload = self._json_payload()
+        if payload is None:
+            return self.response_400(message=_("The request body must be a JSON object."))
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            return self.response_404()
+        if self.versioned:
+            refusal = self._check_version(item, payload)
+            if refusal is not None:
+                return refusal
+        return self._write(lambda: self._update(item, payload), status=200)
+
+    def delete_headless(self, pk):
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            return self.response_404()
+
+        def remove():
+            self.pre_delete(item)
+            self.datamodel.session.delete(item)
+            self.datamodel.session.commit()
+            self.post_delete(item)
+            return {"message": "OK"}
+
+        return self._write(remove, status=200)
+
+    def _create(self, payload):
+        if self.partner_owned:
+            requested = payload.get("partner")
+            if requested in (None, ""):
+                requested = self.derived_partner_id(payload)
+            payload["partner"] = owning_partner_id(requested)
+        item = self.add_model_schema.load(payload)
+        self.pre_add(item)
+        self.datamodel.session.add(item)
+        self.datamodel.session.commit()
+        self.post_add(item)
+        return {"id": self.datamodel.get_pk_value(item),
+                "result": self.show_model_schema.dump(item, many=False)}
+
+    def _update(self, item, payload):
+        if self.partner_owned and payload.get("partner") not in (None, "", item.partner_id):
+            payload["partner"] = owning_partner_id(payload["partner"])
+        data = self._merge_update_item(item, payload)
+        item = self.edit_model_schema.load(data, instance=item)
+        self.pre_update(item)
+        self.datamodel.session.commit()
+        self.post_update(item)
+        return {"id": self.datamodel.get_pk_value(item),
+                "result": self.show_model_schema.dump(item, many=False)}
+
+    def _check_version(self, item, payload):
+        """Compare the client's version with the stored one before anything is changed."""
+        sent = payload.get("version")
+        if sent is None:
+            return self.response_422(message={"version": [_("The record's version is required.")]})
+        if isinstance(sent, bool) or not isinstance(sent, int):
+            return self.response_422(message={"version": [_("The version must be a whole number.")]})
+        if sent != item.version:
+            return self._stale()
+        return None
+
+    def _stale(self):
+        return self.response(409, message=_(
+            "The record was changed by someone else in the meantime (version conflict). "
+            "Load it again and repeat your change."))
+
+    def _write(self, action, status):
+        """Run a write; any refusal rolls the session back and answers without internals."""
+        session = self.datamodel.session
+        try:
+            return self.response(status, **action())
+        except ValidationError as err:
+            session.rollback()
+            return self.response_422(message=err.messages)
+        except DomainError as err:
+            session.rollback()
+            body = {"message": str(err)}
+            if err.field:
+                body["field"] = err.field
+            return self.response(422, **body)
+        except ScopeError:
+            session.rollback()
+            return self.response_404()
+        except StaleDataError:
+            session.rollback()
+            return self._stale()
+        except IntegrityError as err:
+            session.rollback()
+            log.warning("integrity error on %s: %s", request.path, err.orig)
+            return self.response(409, message=_(
+                "The record conflicts with an existing one (for example a duplicate code) "
+                "or is still referenced by other records."))
+        except SQLAlchemyError:
+            session.rollback()
+            log.exception("database error on %s", request.path)
+            return self.response_500(message=_("A database error occurred. It has been logged."))
+
+    @staticmethod
+    def _json_payload():
+        if not request.is_json:
+            return None
+        payload = request.get_json(silent=True)
+        return dict(payload) if isinstance(payload, dict) else None
