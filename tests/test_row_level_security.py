@@ -81,5 +81,7 @@ def test_whole_suite_talks_to_postgresql_as_a_role_bound_by_rls(app, ctx, databa
     """conftest runs the app as an ordinary role, so every PostgreSQL test has RLS switched on."""
     if not database_url.startswith("postgresql"):
         pytest.skip("PostgreSQL only")
-    user, superuser = ctx.execute(text("SELECT current_user, usesuper FROM pg_user WHERE usename = current_user")).one()
-    assert user == "iq_app_test" and superuser is False
+    user, superuser, bypass = ctx.execute(
+        text("SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+    ).one()
+    assert (user, superuser, bypass) == ("iq_app_test", False, False)
