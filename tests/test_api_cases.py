@@ -144,3 +144,15 @@ def test_staff_cannot_add_a_contact_to_another_partners_case(client, api_token, 
     response = client.post("/api/v1/contact/", json=payload, headers=headers)
     assert response.status_code in (404, 422), response.get_json()
     assert rows(ctx, Contact) == []
+
+
+def test_deleting_a_case_deletes_its_contacts(client, api_token, factories, ctx):
+    from app.cases.models import Case, Contact
+
+    case = factories.case()
+    factories.contact(case)
+    factories.contact(case, kind="follow_up", date=case.opened_on)
+    headers = api_token(*ADMIN)
+    assert client.delete(f"/api/v1/case/{case.id}", headers=headers).status_code == 200
+    assert rows(ctx, Case, id=case.id) == []
+    assert rows(ctx, Contact, case_id=case.id) == []

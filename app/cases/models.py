@@ -4,7 +4,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (Boolean, CheckConstraint, Column, Date, ForeignKey, Index, Integer, String,
                         Text)
-from sqlalchemy.orm import object_session, relationship, validates
+from sqlalchemy.orm import backref, object_session, relationship, validates
 
 from app.core.enums import (CASE_STATUSES, CHANNELS, CONTACT_KINDS, ENQUIRERS, LEGAL_BASES,
                             NOTICE_RESULTS, OUTCOMES, QUALIFICATION_TYPES, REFERRAL_SOURCES)
@@ -185,7 +185,10 @@ class Contact(PartnerOwned, TimestampMixin, Validated, Model):
 
     id = Column(Integer, primary_key=True)
     case_id = Column(Integer, ForeignKey("counselling_case.id", ondelete="CASCADE"), nullable=False, index=True)
-    case = relationship("Case", backref="contacts", lazy="joined", innerjoin=True)
+    case = relationship(
+        "Case", lazy="joined", innerjoin=True,
+        backref=backref("contacts", cascade="all, delete-orphan", passive_deletes=True),
+    )
     date = Column(Date, nullable=False)
     kind = Column(String(16), nullable=False, default="follow_up")
     channel = Column(String(20), nullable=False, default="face_to_face")

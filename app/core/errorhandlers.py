@@ -46,7 +46,7 @@ def register_error_handlers(app):
         from app.extensions import db
 
         db.session.rollback()
-        return _answer(400, str(error))
+        return _answer(422, str(error))
 
     @app.errorhandler(IntegrityError)
     def _integrity(error):
