@@ -152,7 +152,8 @@ def test_deleting_a_case_deletes_its_contacts(client, api_token, factories, ctx)
     case = factories.case()
     factories.contact(case)
     factories.contact(case, kind="follow_up", date=case.opened_on)
+    pk = case.id
     headers = api_token(*ADMIN)
-    assert client.delete(f"/api/v1/case/{case.id}", headers=headers).status_code == 200
-    assert rows(ctx, Case, id=case.id) == []
-    assert rows(ctx, Contact, case_id=case.id) == []
+    assert client.delete(f"/api/v1/case/{pk}", headers=headers).status_code == 200
+    assert rows(ctx, Case, id=pk) == []
+    assert rows(ctx, Contact, case_id=pk) == []
