@@ -69,7 +69,7 @@ class ContactView(IqModelView):
         return form.case.data.partner_id if form.case.data is not None else None
 
     def pre_add(self, item):
-        item.counsellor_id = item.counsellor_id or self.current_user_id()
+        item.counsellor = item.counsellor or self.current_user()
 
 
 _ENUMS = {
@@ -136,4 +136,4 @@ class CaseView(IqModelView):
         return form.client.data.partner_id if form.client.data is not None else None
 
     def pre_add(self, item):
-        item.counsellor_id = item.counsellor_id or self.current_user_id()
+        item.counsellor = item.counsellor or self.current_user()

@@ -11,7 +11,7 @@ from flask_babel import get_locale, gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import or_, select
 from wtforms import Field, SelectField
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation
 
 from app.catalogues.countries import country_rows
 from app.extensions import db
@@ -55,9 +55,18 @@ def _partner_choices():
     return rows if len(rows) == 1 else [("", "—")] + rows
 
 
+def _optional_int(value):
+    return int(value) if value not in (None, "") else None
+
+
 def partner_field(label, **kwargs):
-    """The owning partner of a new record, limited to the user's partners (one partner: preselected)."""
-    return SelectField(label, choices=_partner_choices, widget=Select2Widget(), **kwargs)
+    """The owning partner of a new record, offering the user's partners (one partner: preselected).
+
+    Whether the submitted partner may be used is decided by ``owning_partner_id`` on save (a partner
+    outside the scope is answered as not found), not by the list of choices.
+    """
+    return SelectField(label, choices=_partner_choices, coerce=_optional_int, validate_choice=False,
+                       widget=Select2Widget(), **kwargs)
 
 
 class RelatedSource:
@@ -119,5 +128,5 @@ class AjaxRelatedField(Field):
         self._unknown = bool(value) and self.data is None
 
     def pre_validate(self, form):
-        if self._unknown:
-            raise ValidationError(_("The selected record does not exist or is not accessible."))
+        if self._unknown:  # stop here: a "required" message would hide the real reason
+            raise StopValidation(_("The selected record does not exist or is not accessible."))

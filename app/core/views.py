@@ -199,6 +199,8 @@ class IqModelView(ModelView):
             form[field_name].errors = list(form[field_name].errors) + [message]
         flash(message, "danger")
 
-    def current_user_id(self):
+    @staticmethod
+    def current_user():
+        """The logged-in user, e.g. as the default counsellor of a new case or contact."""
         user = getattr(g, "user", None)
-        return getattr(user, "id", None)
+        return user if getattr(user, "is_authenticated", False) else None

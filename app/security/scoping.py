@@ -4,8 +4,8 @@ A ``do_orm_execute`` listener adds ``with_loader_criteria(PartnerScoped, partner
 every ORM SELECT, UPDATE and DELETE, so lists, counts, show/edit/delete, related choices, filters,
 the REST API, exports and documents are all covered by construction, with no per-view code.
 
-Inside a request the scope comes from the logged-in user (session or JWT). Outside a request (CLI,
-tests, jobs) it must be stated explicitly with ``system_scope()`` or ``partner_scope(ids)``; without
+Inside a request the scope comes from the logged-in user (session or JWT), always. Outside a
+request (CLI, tests, jobs) it must be stated explicitly with ``system_scope()`` or ``partner_scope(ids)``; without
 it, partner-owned queries return nothing.
 
 Writes are checked separately by ``ensure_in_scope`` (``Session.get`` may answer from the identity
@@ -99,21 +99,25 @@ def scope_for_user(session, user):
 
 
 def current_scope(session=None):
-    explicit = _explicit_scope.get()
-    if explicit is not None:
-        return explicit
     if not has_request_context():
-        return NOTHING
-    user = _request_user()
-    key = getattr(user, "id", None)
-    cached = getattr(g, "_iq_scope", None)
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    if session is None:
-        from app.extensions import db
+        explicit = _explicit_scope.get()
+        return explicit if explicit is not None else NOTHING
+    # Inside a request the logged-in user decides, whatever scope the surrounding code stated.
+    # Resolving the user may itself query (Flask-Login's user loader); mark that as in progress.
+    g._iq_scope_busy = True
+    try:
+        user = _request_user()
+        key = getattr(user, "id", None)
+        cached = getattr(g, "_iq_scope", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        if session is None:
+            from app.extensions import db
 
-        session = db.session
-    scope = scope_for_user(session, user)
+            session = db.session
+        scope = scope_for_user(session, user)
+    finally:
+        g._iq_scope_busy = False
     g._iq_scope = (key, scope)
     return scope
 
@@ -126,7 +130,10 @@ def _restrict_to_scope(state):
         return
     if state.execution_options.get(UNSCOPED):
         return
+    if has_request_context() and g.get("_iq_scope_busy"):
+        return  # the user's own record and roles, loaded while the scope is being determined
     scope = current_scope(state.session)
+    sync_database_scope(state.session)
     if scope.unrestricted:
         return
     ids = tuple(sorted(scope.partner_ids))
@@ -196,3 +203,49 @@ def owning_partner_id(requested=None):
     if scope.partner_ids is not None and not scope.partner_ids:
         raise ScopeError("no partner")
     raise DomainError(_l("Please choose the partner the record belongs to."), field="partner")
+
+
+# --- PostgreSQL row-level security: the database enforces the same scope ------------------------
+
+_RLS_KEY = "iq_rls_applied"
+
+
+def _rls_value(scope):
+    if scope.unrestricted:
+        return "all"
+    return ",".join(str(pid) for pid in sorted(scope.partner_ids))
+
+
+def sync_database_scope(session):
+    """Tell PostgreSQL the current scope once per transaction (and again when it changes).
+
+    ``set_config(..., true)`` lasts one transaction, so with a connection pool it is set at the
+    start of every transaction, never once per connection (DESIGN.md §7).
+    """
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    transaction = session.get_transaction()
+    if transaction is None:
+        return
+    value = _rls_value(current_scope(session))
+    if session.info.get(_RLS_KEY) == (id(transaction), value):
+        return
+    session.info[_RLS_KEY] = (id(transaction), value)
+    session.connection().exec_driver_sql(
+        "SELECT set_config('iq.partner_ids', %(value)s, true)", {"value": value}
+    )
+
+
+@event.listens_for(Session, "after_begin")
+def _scope_new_transaction(session, transaction, connection):
+    if connection.dialect.name != "postgresql":
+        return
+    value = _rls_value(current_scope(session))
+    session.info[_RLS_KEY] = (id(session.get_transaction()), value)
+    connection.exec_driver_sql("SELECT set_config('iq.partner_ids', %(value)s, true)", {"value": value})
+
+
+@event.listens_for(Session, "before_flush")
+def _scope_before_flush(session, flush_context, instances):
+    sync_database_scope(session)
