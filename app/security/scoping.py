@@ -126,14 +126,14 @@ def current_scope(session=None):
 def _restrict_to_scope(state):
     if state.is_column_load or state.is_relationship_load:
         return  # the parent statement's criteria propagate into these loads
-    if not (state.is_select or state.is_update or state.is_delete):
-        return
     if state.execution_options.get(UNSCOPED):
         return
     if has_request_context() and g.get("_iq_scope_busy"):
         return  # the user's own record and roles, loaded while the scope is being determined
-    scope = current_scope(state.session)
     sync_database_scope(state.session)
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    scope = current_scope(state.session)
     if scope.unrestricted:
         return
     ids = tuple(sorted(scope.partner_ids))
@@ -237,11 +237,27 @@ def sync_database_scope(session):
     )
 
 
+def _scope_known_without_query():
+    if not has_request_context():
+        explicit = _explicit_scope.get()
+        return explicit if explicit is not None else NOTHING
+    cached = g.get("_iq_scope")
+    return cached[1] if cached is not None else None
+
+
 @event.listens_for(Session, "after_begin")
 def _scope_new_transaction(session, transaction, connection):
+    """Set the scope as the transaction begins, when it is known without a query.
+
+    (The session cannot run queries while it provisions the connection; when the scope still
+    has to be looked up, the next statement or flush sets it: see ``_restrict_to_scope``.)
+    """
     if connection.dialect.name != "postgresql":
         return
-    value = _rls_value(current_scope(session))
+    scope = _scope_known_without_query()
+    if scope is None:
+        return
+    value = _rls_value(scope)
     session.info[_RLS_KEY] = (id(session.get_transaction()), value)
     connection.exec_driver_sql("SELECT set_config('iq.partner_ids', %(value)s, true)", {"value": value})
 
