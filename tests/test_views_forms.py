@@ -179,3 +179,25 @@ def test_stale_case_version_is_refused(login_as, client, ctx, factories):
     assert "changed by someone else in the meantime" in response.get_data(as_text=True)
     ctx.expire_all()
     assert ctx.get(Case, case.id).notes == "von Kollegin"
+
+
+def test_delete_removes_a_record_and_refuses_one_still_in_use(login_as, client, ctx, factories):
+    case = factories.case(partner="migra")
+    unused = factories.client(partner="migra")
+    login_as("t_staff", "Staff", ("migra",))
+    refused = post_form(client, f"/clientview/delete/{case.client_id}", {}, form_url="/clientview/list/",
+                        follow_redirects=True)
+    assert "still used by other records" in refused.get_data(as_text=True)
+    assert post_form(client, f"/clientview/delete/{unused.id}", {}, form_url="/clientview/list/").status_code == 302
+    ctx.expire_all()
+    assert [c.id for c in ctx.query(Client)] == [case.client_id]
+
+
+def test_moving_a_case_to_another_year_moves_it_to_that_funding_period(login_as, client, ctx, factories):
+    case = factories.case(partner="migra", opened_on=date(2013, 3, 14))
+    login_as("t_staff", "Staff", ("migra",))
+    response = post_form(client, f"/caseview/edit/{case.id}", {"opened_on": "2012-11-05", "version": "1"})
+    assert response.status_code == 302
+    ctx.expire_all()
+    stored = ctx.get(Case, case.id)
+    assert stored.opened_on == date(2012, 11, 5) and stored.funding_period.code == "2012" and stored.version == 2

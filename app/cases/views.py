@@ -137,3 +137,6 @@ class CaseView(IqModelView):
 
     def pre_add(self, item):
         item.counsellor = item.counsellor or self.current_user()
+
+    def pre_update(self, item):
+        self.rederive_period_if_moved(item, "opened_on")

@@ -12,6 +12,7 @@ from flask_appbuilder import ModelView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_args, get_page_size_args
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
@@ -28,6 +29,7 @@ STALE_MESSAGE = _l("This record was changed by someone else in the meantime. Ple
                    "enter your changes again.")
 CONFLICT_MESSAGE = _l("The record conflicts with an existing one (for example a duplicate code).")
 DATABASE_MESSAGE = _l("A database error occurred. It has been logged.")
+IN_USE_MESSAGE = _l("The record is still used by other records and cannot be deleted.")
 
 # Form fields that are not copied onto the record as they are.
 _NOT_POPULATED = {"csrf_token", "version", "partner"}
@@ -191,6 +193,35 @@ class IqModelView(ModelView):
             flash(self.edit_row_message, "success")
         return True
 
+    def _delete(self, pk):
+        """FAB's delete flashes the exception text (empty or SQL); say what happened instead."""
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            abort(404)
+        session = self.datamodel.session
+        try:
+            self.pre_delete(item)
+            session.delete(item)
+            session.commit()
+        except ScopeError:
+            session.rollback()
+            raise
+        except DomainError as error:
+            session.rollback()
+            flash(str(error), "danger")
+        except IntegrityError as error:
+            session.rollback()
+            log.warning("delete refused in %s: %s", type(self).__name__, error.orig)
+            flash(str(IN_USE_MESSAGE), "danger")
+        except SQLAlchemyError:
+            session.rollback()
+            log.exception("database error in %s", type(self).__name__)
+            flash(str(DATABASE_MESSAGE), "danger")
+        else:
+            self.post_delete(item)
+            flash(self.delete_row_message, "success")
+        self.update_redirect()
+
     @staticmethod
     def _refuse(form, field_name, message):
         """Show the message at the field it concerns (if the form has it) and on top of the page."""
@@ -198,6 +229,13 @@ class IqModelView(ModelView):
         if field_name and field_name in form:
             form[field_name].errors = list(form[field_name].errors) + [message]
         flash(message, "danger")
+
+    @staticmethod
+    def rederive_period_if_moved(item, date_column):
+        """The UI has no period field: a record moved to another date gets the period of that date."""
+        if inspect(item).attrs[date_column].history.has_changes():
+            item.funding_period = None
+            item.funding_period_id = None
 
     @staticmethod
     def current_user():
