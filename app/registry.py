@@ -14,7 +14,44 @@ def register_views(appbuilder):
 
 
 def _register_ui(appbuilder):
-    """FAB ModelViews and pages, grouped in the menus Counselling, Network, Reports, Administration."""
+    """FAB ModelViews and pages, grouped in the menus Counselling, Network, Reports, Administration.
+
+    Menu names must match app/security/roles.py ``_menus(...)``; the German labels come from the
+    translation catalogue.
+    """
+    from app.cases.views import CaseView, ContactView
+    from app.catalogues.views import CompetentBodyView, CountryView, ReferenceOccupationView
+    from app.clients.views import ClientView
+    from app.funding.views import FundingPeriodView, FundingView
+    from app.partners.views import PartnerView
+    from app.security.views import AuditEventView
+    from app.trainings.views import TrainingView
+
+    menus = [
+        ("Counselling", _l("Counselling"), "fa-comments", [
+            (ClientView, "Clients", _l("Clients"), "fa-user"),
+            (CaseView, "Cases", _l("Cases"), "fa-folder-open"),
+            (ContactView, "Contacts", _l("Contacts"), "fa-handshake"),
+        ]),
+        ("Network", _l("Network"), "fa-sitemap", [
+            (PartnerView, "Partners", _l("Partners"), "fa-building"),
+            (FundingPeriodView, "Funding periods", _l("Funding periods"), "fa-calendar"),
+            (FundingView, "Funding", _l("Funding"), "fa-euro-sign"),
+            (TrainingView, "Trainings", _l("Trainings"), "fa-chalkboard-teacher"),
+        ]),
+        ("Catalogues", _l("Catalogues"), "fa-book", [
+            (ReferenceOccupationView, "Reference occupations", _l("Reference occupations"), "fa-briefcase"),
+            (CompetentBodyView, "Competent bodies", _l("Competent bodies"), "fa-landmark"),
+            (CountryView, "Countries", _l("Countries"), "fa-globe"),
+        ]),
+        ("Administration", _l("Administration"), "fa-cogs", [
+            (AuditEventView, "Audit trail", _l("Audit trail"), "fa-history"),
+        ]),
+    ]
+    for category, category_label, category_icon, items in menus:
+        for view, name, label, icon in items:
+            appbuilder.add_view(view, name, label=label, icon=icon, category=category,
+                                category_label=category_label, category_icon=category_icon)
 
 
 def _register_api(appbuilder):

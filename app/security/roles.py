@@ -25,6 +25,8 @@ READ_WRITE = {
     "add": "write", "edit": "write", "delete": "write", "action": "write",
     "action_post": "write", "api": "read", "api_create": "write", "api_update": "write",
     "api_delete": "write",
+    # search-as-you-type of related records in forms (app.core.views.IqModelView.options)
+    "options": "read",
     # ModelRestApi
     "get": "read", "get_list": "read", "info": "read", "related": "read", "distinct": "read",
     "post": "write", "put": "write", "bulk_delete": "write",

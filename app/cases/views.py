@@ -1,0 +1,142 @@
+"""Counselling cases and their contacts.
+
+A case's partner is its client's partner, and its funding period follows from the opening date (both
+decided in the model layer and by ``owning_partner_id``), so neither is a form field. Clients and cases
+are chosen by search-as-you-type: production has 200,000 clients and a million cases.
+"""
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import DataRequired
+
+from app.cases.models import Case, Contact
+from app.clients.models import Client
+from app.core.enums import (CASE_STATUSES, CHANNELS, CONTACT_KINDS, ENQUIRERS, LEGAL_BASES, NOTICE_RESULTS,
+                            OUTCOMES, QUALIFICATION_TYPES, REFERRAL_SOURCES)
+from app.core.forms import AjaxRelatedField, RelatedSource, country_field, enum_field
+from app.core.views import (IqModelView, country_formatter, date_formatters, enum_formatter,
+                            version_field, yes_no)
+from app.security.roles import CASES
+
+CLIENTS = RelatedSource(
+    Client, ["client_number", "last_name"],
+    text=lambda c: f"{c.client_number} – {c.last_name}, {c.first_name}",
+)
+
+
+class _CaseNumberSource(RelatedSource):
+    """Cases are found by their number (``#123``/``123``) or their client's number."""
+
+    def search(self, term):
+        term = (term or "").strip().lstrip("#")
+        if term.isdigit():
+            case = self.get(term)
+            return [{"id": case.id, "text": self.text(case)}] if case else []
+        return super().search("")
+
+
+CASE_CHOICES = _CaseNumberSource(Case, [], text=lambda c: f"#{c.id} {c.client} ({c.opened_on:%d.%m.%Y})")
+
+_CONTACT_LABELS = {
+    "case": _l("Case"), "date": _l("Date"), "kind": _l("Kind of contact"), "channel": _l("Channel"),
+    "minutes": _l("Minutes"), "counsellor": _l("Counsellor"), "partner": _l("Partner"),
+}
+
+
+class ContactView(IqModelView):
+    datamodel = SQLAInterface(Contact)
+    class_permission_name = CASES
+    owning_partner = True
+    base_order = ("date", "desc")
+    ajax_sources = {"case": CASE_CHOICES}
+    list_columns = ["date", "case", "kind", "channel", "minutes", "counsellor"]
+    search_columns = ["date", "kind", "channel", "partner"]
+    add_columns = ["case", "date", "kind", "channel", "minutes", "counsellor"]
+    edit_columns = ["date", "kind", "channel", "minutes", "counsellor"]
+    show_columns = ["case", "partner", "date", "kind", "channel", "minutes", "counsellor"]
+    label_columns = _CONTACT_LABELS
+    edit_form_extra_fields = {
+        "kind": enum_field(_l("Kind of contact"), CONTACT_KINDS, required=True),
+        "channel": enum_field(_l("Channel"), CHANNELS, required=True),
+    }
+    add_form_extra_fields = {
+        "case": AjaxRelatedField(_l("Case"), [DataRequired()], source=CASE_CHOICES, endpoint="ContactView.options"),
+        **edit_form_extra_fields,
+    }
+    formatters_columns = {**date_formatters("date"), "kind": enum_formatter(CONTACT_KINDS),
+                          "channel": enum_formatter(CHANNELS)}
+
+    def requested_partner(self, form):
+        return form.case.data.partner_id if form.case.data is not None else None
+
+    def pre_add(self, item):
+        item.counsellor = item.counsellor or self.current_user()
+
+
+_ENUMS = {
+    "enquirer": (_l("Enquirer"), ENQUIRERS),
+    "referral_source": (_l("Referral source"), REFERRAL_SOURCES),
+    "qualification_type": (_l("Type of qualification"), QUALIFICATION_TYPES),
+    "legal_basis": (_l("Legal basis"), LEGAL_BASES),
+    "outcome": (_l("Outcome"), OUTCOMES),
+    "notice_result": (_l("Notice result"), NOTICE_RESULTS),
+}
+_CASE = ["opened_on", "closed_on", "counsellor", "enquirer", "referral_source"]
+_QUALIFICATION = ["qualification_title", "qualification_type", "qualification_country", "qualification_year"]
+_RECOGNITION = ["reference_occupation", "regulated", "legal_basis", "competent_body", "outcome",
+                "notice_result", "notes"]
+
+
+def _form_fields():
+    fields = {name: enum_field(label, enum) for name, (label, enum) in _ENUMS.items()}
+    fields["qualification_country"] = country_field(_l("Country of qualification"))
+    return fields
+
+
+class CaseView(IqModelView):
+    datamodel = SQLAInterface(Case)
+    class_permission_name = CASES
+    owning_partner = True
+    base_order = ("opened_on", "desc")
+    related_views = [ContactView]
+    ajax_sources = {"client": CLIENTS}
+    list_columns = ["id", "client", "opened_on", "closed_on", "status", "outcome", "funding_period", "partner"]
+    search_columns = ["opened_on", "closed_on", "status", "funding_period", "partner", "qualification_title",
+                      "reference_occupation", "regulated", "outcome"]
+    add_columns = ["client"] + _CASE + _QUALIFICATION + _RECOGNITION
+    edit_columns = _CASE + _QUALIFICATION + _RECOGNITION + ["version"]
+    show_fieldsets = [
+        (_l("Case"), {"fields": ["id", "client", "partner", "funding_period", "status"] + _CASE}),
+        (_l("Qualification"), {"fields": _QUALIFICATION}),
+        (_l("Recognition"), {"fields": _RECOGNITION}),
+    ]
+    label_columns = {
+        "id": _l("Case number"), "client": _l("Client"), "partner": _l("Partner"),
+        "funding_period": _l("Funding period"), "status": _l("Status"), "opened_on": _l("Opened on"),
+        "closed_on": _l("Closed on"), "counsellor": _l("Counsellor"), "enquirer": _l("Enquirer"),
+        "referral_source": _l("Referral source"), "qualification_title": _l("Qualification (original title)"),
+        "qualification_type": _l("Type of qualification"), "qualification_country": _l("Country of qualification"),
+        "qualification_year": _l("Year completed"), "reference_occupation": _l("Reference occupation"),
+        "regulated": _l("Regulated"), "legal_basis": _l("Legal basis"), "competent_body": _l("Competent body"),
+        "outcome": _l("Outcome"), "notice_result": _l("Notice result"), "notes": _l("Notes"),
+        "version": _l("Version"),
+    }
+    add_form_extra_fields = {
+        "client": AjaxRelatedField(_l("Client"), [DataRequired()], source=CLIENTS, endpoint="CaseView.options"),
+        **_form_fields(),
+    }
+    edit_form_extra_fields = {**_form_fields(), "version": version_field()}
+    formatters_columns = {
+        **date_formatters("opened_on", "closed_on"),
+        **{name: enum_formatter(enum) for name, (_label, enum) in _ENUMS.items()},
+        "status": enum_formatter(CASE_STATUSES), "qualification_country": country_formatter,
+        "regulated": yes_no,
+    }
+
+    def requested_partner(self, form):
+        return form.client.data.partner_id if form.client.data is not None else None
+
+    def pre_add(self, item):
+        item.counsellor = item.counsellor or self.current_user()
+
+    def pre_update(self, item):
+        self.rederive_period_if_moved(item, "opened_on")

@@ -1,0 +1,74 @@
+"""Reference catalogues shared by all partners: occupations, competent bodies, countries."""
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+
+from app.catalogues.models import CompetentBody, Country, ReferenceOccupation
+from app.core.enums import AUTHORITY_KINDS, BODY_STATES, LEGAL_BASES
+from app.core.forms import enum_field
+from app.core.views import IqModelView, enum_formatter, yes_no
+from app.security.roles import CATALOGUES
+
+
+class CompetentBodyView(IqModelView):
+    datamodel = SQLAInterface(CompetentBody)
+    class_permission_name = CATALOGUES
+    base_order = ("name", "asc")
+    list_columns = ["name", "kind", "state", "city", "unverified"]
+    search_columns = ["name", "kind", "state", "city", "unverified"]
+    add_columns = edit_columns = ["key", "name", "kind", "state", "city", "source", "unverified"]
+    show_columns = add_columns
+    label_columns = {
+        "key": _l("Key"), "name": _l("Name"), "kind": _l("Kind"), "state": _l("State"),
+        "city": _l("City"), "source": _l("Source"), "unverified": _l("Unverified"),
+    }
+    add_form_extra_fields = edit_form_extra_fields = {
+        "kind": enum_field(_l("Kind"), AUTHORITY_KINDS, required=True),
+        "state": enum_field(_l("State"), BODY_STATES, required=True),
+    }
+    formatters_columns = {"kind": enum_formatter(AUTHORITY_KINDS), "state": enum_formatter(BODY_STATES),
+                          "unverified": yes_no}
+
+
+class ReferenceOccupationView(IqModelView):
+    datamodel = SQLAInterface(ReferenceOccupation)
+    class_permission_name = CATALOGUES
+    base_order = ("name_de", "asc")
+    list_columns = ["name_de", "name_en", "regulated", "legal_basis", "unverified"]
+    search_columns = ["name_de", "name_en", "regulated", "legal_basis", "kldb2010", "unverified"]
+    add_columns = edit_columns = [
+        "key", "name_de", "name_en", "regulated", "legal_basis", "authority_kind", "kldb2010",
+        "competent_body_mv", "competent_body_st", "source", "unverified",
+    ]
+    show_fieldsets = [
+        (_l("Reference occupation"), {"fields": ["key", "name_de", "name_en", "kldb2010"]}),
+        (_l("Recognition"), {"fields": ["regulated", "legal_basis", "authority_kind",
+                                        "competent_body_mv", "competent_body_st"]}),
+        (_l("Source"), {"fields": ["source", "unverified"]}),
+    ]
+    label_columns = {
+        "key": _l("Key"), "name_de": _l("Name (German)"), "name_en": _l("Name (English)"),
+        "regulated": _l("Regulated"), "legal_basis": _l("Legal basis"),
+        "authority_kind": _l("Kind of competent body"), "kldb2010": _l("KldB 2010"),
+        "competent_body_mv": _l("Competent body (MV)"), "competent_body_st": _l("Competent body (ST)"),
+        "source": _l("Source"), "unverified": _l("Unverified"),
+    }
+    add_form_extra_fields = edit_form_extra_fields = {
+        "legal_basis": enum_field(_l("Legal basis"), LEGAL_BASES, required=True),
+        "authority_kind": enum_field(_l("Kind of competent body"), AUTHORITY_KINDS, required=True),
+    }
+    formatters_columns = {"legal_basis": enum_formatter(LEGAL_BASES),
+                          "authority_kind": enum_formatter(AUTHORITY_KINDS),
+                          "regulated": yes_no, "unverified": yes_no}
+
+
+class CountryView(IqModelView):
+    datamodel = SQLAInterface(Country)
+    class_permission_name = CATALOGUES
+    base_order = ("code", "asc")
+    page_size = 50
+    list_columns = ["code", "name_de", "name_en", "is_eu"]
+    search_columns = ["code", "name_de", "name_en", "is_eu"]
+    add_columns = edit_columns = show_columns = ["code", "name_de", "name_en", "is_eu"]
+    label_columns = {"code": _l("ISO code"), "name_de": _l("Name (German)"),
+                     "name_en": _l("Name (English)"), "is_eu": _l("EU member state")}
+    formatters_columns = {"is_eu": yes_no}

@@ -1,0 +1,78 @@
+"""Clients (Ratsuchende): personal data of one partner; Management has no access at all (roles.py)."""
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+from wtforms import StringField
+
+from app.cases.views import CaseView
+from app.clients.models import Client
+from app.core.enums import EMPLOYMENT_STATUSES, GENDERS, GERMAN_LEVELS, RESIDENCE_STATES, RESIDENCE_STATUSES
+from app.core.forms import country_field, enum_field, partner_field
+from app.core.views import (IqModelView, country_formatter, date_formatters, enum_formatter,
+                            version_field)
+from app.security.roles import CLIENTS
+
+_PERSON = ["first_name", "last_name", "birth_date", "gender", "citizenship", "second_citizenship",
+           "country_of_birth"]
+_RESIDENCE = ["district", "residence_state", "year_of_entry", "residence_status", "german_level",
+              "employment_status", "counselling_language"]
+_CONTACT = ["phone", "email"]
+_CONSENT = ["consent_given_on", "consent_version", "consent_withdrawn_on", "delete_after"]
+
+_ENUMS = {
+    "gender": (_l("Gender"), GENDERS, True),
+    "residence_state": (_l("Residence"), RESIDENCE_STATES, False),
+    "residence_status": (_l("Residence status"), RESIDENCE_STATUSES, False),
+    "german_level": (_l("German level"), GERMAN_LEVELS, False),
+    "employment_status": (_l("Employment status"), EMPLOYMENT_STATUSES, False),
+}
+_COUNTRIES = {
+    "citizenship": (_l("Citizenship"), True),
+    "second_citizenship": (_l("Second citizenship"), False),
+    "country_of_birth": (_l("Country of birth"), False),
+}
+
+
+def _form_fields():
+    fields = {name: enum_field(label, enum, required) for name, (label, enum, required) in _ENUMS.items()}
+    fields.update({name: country_field(label, required) for name, (label, required) in _COUNTRIES.items()})
+    fields["counselling_language"] = StringField(_l("Counselling language (ISO 639-1)"), default="de")
+    return fields
+
+
+class ClientView(IqModelView):
+    datamodel = SQLAInterface(Client)
+    class_permission_name = CLIENTS
+    owning_partner = True
+    related_views = [CaseView]
+    list_columns = ["client_number", "last_name", "first_name", "birth_date", "gender", "citizenship",
+                    "partner"]
+    search_columns = ["client_number", "last_name", "first_name", "birth_date", "gender", "citizenship",
+                      "partner", "district"]
+    add_columns = ["partner"] + _PERSON + _RESIDENCE + _CONTACT + _CONSENT
+    edit_columns = _PERSON + _RESIDENCE + _CONTACT + _CONSENT + ["version"]
+    show_fieldsets = [
+        (_l("Client"), {"fields": ["client_number", "partner"] + _PERSON}),
+        (_l("Residence and work"), {"fields": _RESIDENCE}),
+        (_l("Contact data"), {"fields": _CONTACT}),
+        (_l("Consent and deletion"), {"fields": _CONSENT, "expanded": False}),
+    ]
+    label_columns = {
+        "client_number": _l("Client number"), "partner": _l("Partner"), "first_name": _l("First name"),
+        "last_name": _l("Last name"), "birth_date": _l("Birth date"), "gender": _l("Gender"),
+        "citizenship": _l("Citizenship"), "second_citizenship": _l("Second citizenship"),
+        "country_of_birth": _l("Country of birth"), "district": _l("District"),
+        "residence_state": _l("Residence"), "year_of_entry": _l("Year of entry"),
+        "residence_status": _l("Residence status"), "german_level": _l("German level"),
+        "employment_status": _l("Employment status"),
+        "counselling_language": _l("Counselling language (ISO 639-1)"), "phone": _l("Phone"),
+        "email": _l("E-mail"), "consent_given_on": _l("Consent given on"),
+        "consent_version": _l("Consent version"), "consent_withdrawn_on": _l("Consent withdrawn on"),
+        "delete_after": _l("Delete after"), "version": _l("Version"),
+    }
+    add_form_extra_fields = {"partner": partner_field(_l("Partner")), **_form_fields()}
+    edit_form_extra_fields = {**_form_fields(), "version": version_field()}
+    formatters_columns = {
+        **date_formatters("birth_date", "consent_given_on", "consent_withdrawn_on", "delete_after"),
+        **{name: enum_formatter(enum) for name, (_label, enum, _req) in _ENUMS.items()},
+        **{name: country_formatter for name in _COUNTRIES},
+    }

@@ -1,0 +1,132 @@
+"""Form fields shared by the CRUD views: enumerations, countries, owning partner, AJAX relations.
+
+Enumeration and country selects do not validate the choice themselves (``validate_choice=False``):
+the model layer refuses unknown values with its own translated message, so UI, API and import say
+the same thing. Relations with many rows (200,000 clients) are searched as you type instead of
+being rendered into a ``<select>``.
+"""
+from flask import url_for
+from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_babel import get_locale, gettext as _
+from markupsafe import Markup, escape
+from sqlalchemy import or_, select
+from wtforms import Field, SelectField
+from wtforms.validators import StopValidation
+
+from app.catalogues.countries import country_rows
+from app.extensions import db
+
+AJAX_RESULTS = 20
+
+
+def enum_field(label, enumeration, required=False, **kwargs):
+    """A select of the enumeration's keys with translated labels (rendered in the request's language)."""
+    return SelectField(
+        label,
+        choices=lambda: enumeration.choices(blank=not required),
+        validate_choice=False,
+        widget=Select2Widget(),
+        **kwargs,
+    )
+
+
+def _country_choices(blank):
+    german = str(get_locale() or "de").startswith("de")
+    rows = sorted(((code, de if german else en) for code, de, en, _eu in country_rows()),
+                  key=lambda row: row[1])
+    return ([("", "—")] if blank else []) + rows
+
+
+def country_field(label, required=False, **kwargs):
+    """ISO 3166 codes as a select of country names in the UI language."""
+    return SelectField(label, choices=lambda: _country_choices(not required),
+                       validate_choice=False, widget=Select2Widget(), **kwargs)
+
+
+def _partner_choices():
+    from app.partners.models import Partner
+    from app.security.scoping import current_scope
+
+    scope = current_scope()
+    query = select(Partner.id, Partner.name).order_by(Partner.name)
+    if not scope.unrestricted:
+        query = query.where(Partner.id.in_(scope.partner_ids))
+    rows = [(str(pk), name) for pk, name in db.session.execute(query)]
+    return rows if len(rows) == 1 else [("", "—")] + rows
+
+
+def _optional_int(value):
+    return int(value) if value not in (None, "") else None
+
+
+def partner_field(label, **kwargs):
+    """The owning partner of a new record, offering the user's partners (one partner: preselected).
+
+    Whether the submitted partner may be used is decided by ``owning_partner_id`` on save (a partner
+    outside the scope is answered as not found), not by the list of choices.
+    """
+    return SelectField(label, choices=_partner_choices, coerce=_optional_int, validate_choice=False,
+                       widget=Select2Widget(), **kwargs)
+
+
+class RelatedSource:
+    """Where an AJAX field looks its records up: always through the scoped ORM session."""
+
+    def __init__(self, model, search_columns, text=str, order_by=None):
+        self.model = model
+        self.search_columns = search_columns
+        self.text = text
+        self.order_by = order_by
+
+    def get(self, pk):
+        try:
+            pk = int(pk)
+        except (TypeError, ValueError):
+            return None
+        return db.session.execute(select(self.model).where(self.model.id == pk)).unique().scalar_one_or_none()
+
+    def search(self, term):
+        query = select(self.model)
+        term = (term or "").strip()
+        if term:
+            pattern = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            query = query.where(or_(*(getattr(self.model, col).ilike(pattern, escape="\\")
+                                      for col in self.search_columns)))
+        order = self.order_by if self.order_by is not None else self.model.id.desc()
+        rows = db.session.execute(query.order_by(order).limit(AJAX_RESULTS)).unique().scalars()
+        return [{"id": row.id, "text": self.text(row)} for row in rows]
+
+
+class AjaxSelectWidget:
+    """A ``<select>`` holding only the chosen option; the JS in iq_baselayout.html searches the rest."""
+
+    def __init__(self, endpoint):
+        self.endpoint = endpoint
+
+    def __call__(self, field, **kwargs):
+        url = url_for(self.endpoint, column=field.name)
+        option = ""
+        if field.data is not None:
+            option = f'<option value="{field.data.id}" selected>{escape(field.source.text(field.data))}</option>'
+        return Markup(
+            f'<select id="{escape(field.id)}" name="{escape(field.name)}" class="form-control iq-ajax-select" '
+            f'data-url="{escape(url)}" data-placeholder="{escape(_("Type to search"))}">{option}</select>'
+        )
+
+
+class AjaxRelatedField(Field):
+    """A many-to-one relation chosen by search-as-you-type; the id is resolved inside the scope."""
+
+    def __init__(self, label=None, validators=None, source=None, endpoint=None, **kwargs):
+        super().__init__(label, validators, widget=AjaxSelectWidget(endpoint), **kwargs)
+        self.source = source
+        self._unknown = False
+
+    def process_formdata(self, valuelist):
+        value = valuelist[0] if valuelist else ""
+        self.data = self.source.get(value) if value else None
+        self._unknown = bool(value) and self.data is None
+
+    def pre_validate(self, form):
+        if self._unknown:  # stop here: a "required" message would hide the real reason
+            raise StopValidation(_("The selected record does not exist or is not accessible."))

@@ -1,0 +1,244 @@
+"""The base of every CRUD view: domain errors shown in the form, optimistic locking, owning partner.
+
+FAB's stock ``_add``/``_edit`` flash ``str(exception)`` and redirect: the user loses what they
+typed and may read raw database text. Here a refused save re-renders the form with the input and the
+translated message, after a rollback, so nothing is written.
+"""
+import json
+import logging
+
+from flask import abort, flash, g, has_request_context, jsonify, request
+from flask_appbuilder import ModelView, expose
+from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_args, get_page_size_args
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms import HiddenField
+
+from app.catalogues.countries import country_name
+from app.core.errors import DomainError, ScopeError
+from app.core.models import format_date
+from app.security.roles import READ_WRITE
+from app.security.scoping import owning_partner_id
+
+log = logging.getLogger(__name__)
+
+STALE_MESSAGE = _l("This record was changed by someone else in the meantime. Please reload it and "
+                   "enter your changes again.")
+CONFLICT_MESSAGE = _l("The record conflicts with an existing one (for example a duplicate code).")
+DATABASE_MESSAGE = _l("A database error occurred. It has been logged.")
+IN_USE_MESSAGE = _l("The record is still used by other records and cannot be deleted.")
+
+# Form fields that are not copied onto the record as they are.
+_NOT_POPULATED = {"csrf_token", "version", "partner"}
+
+
+def enum_formatter(enumeration):
+    return enumeration.label
+
+
+def country_formatter(code):
+    return country_name(code, get_locale() or "de") if code else ""
+
+
+def yes_no(value):
+    if value is None:
+        return ""
+    return _("yes") if value else _("no")
+
+
+def json_formatter(value):
+    return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True) if value else ""
+
+
+def date_formatters(*columns):
+    return {column: format_date for column in columns}
+
+
+def version_field():
+    """The version a form was rendered with; compared on save (optimistic locking)."""
+    return HiddenField()
+
+
+class IqModelView(ModelView):
+    method_permission_name = READ_WRITE
+    page_size = 25
+    base_order = ("id", "desc")
+    # Partner-owned records: the add form offers the user's partners, owning_partner_id decides.
+    owning_partner = False
+    # Column name → app.core.forms.RelatedSource for the search-as-you-type endpoint.
+    ajax_sources = {}
+
+    # --- search-as-you-type for AjaxRelatedField ---------------------------------------------
+    @expose("/options/<column>")
+    @has_access
+    def options(self, column):
+        source = self.ajax_sources.get(column)
+        if source is None:
+            abort(404)
+        return jsonify(results=source.search(request.args.get("q")))
+
+    # --- related views only for users who may read them --------------------------------------
+    @property
+    def _related_views(self):
+        views = self.__dict__.get("_iq_related_views") or []
+        if not has_request_context():
+            return views
+        sm = self.appbuilder.sm
+        return [view for view in views if sm.has_access("can_read", view.class_permission_name)]
+
+    @_related_views.setter
+    def _related_views(self, views):
+        self.__dict__["_iq_related_views"] = views
+
+    def get_init_inner_views(self):
+        return self.__dict__.setdefault("_iq_related_views", [])
+
+    # --- add and edit ----------------------------------------------------------------------
+    def _add(self):
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        exclude_cols = self._filters.get_relation_cols()
+        form = self.add_form.refresh()
+        if request.method == "POST":
+            self._fill_form_exclude_cols(exclude_cols, form)
+            if form.validate():
+                self.process_form(form, True)
+                if self._save(form, self.datamodel.obj(), adding=True):
+                    return None
+        else:
+            self.update_redirect()
+        return self._get_add_widget(form=form, exclude_cols=exclude_cols)
+
+    def _edit(self, pk):
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        exclude_cols = self._filters.get_relation_cols()
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            abort(404)
+        pk = self.datamodel.get_pk_value(item)
+        if request.method == "POST":
+            form = self.edit_form.refresh(request.form)
+            self._fill_form_exclude_cols(exclude_cols, form)
+            form._id = pk
+            if form.validate():
+                self.process_form(form, False)
+                if self._is_stale(form, item):
+                    self._refuse(form, None, STALE_MESSAGE)
+                elif self._save(form, item, adding=False):
+                    return None
+                item = self.datamodel.get(pk, self._base_filters) or abort(404)
+        else:
+            form = self.edit_form.refresh(obj=item)
+            self.prefill_form(form, pk)
+            self.update_redirect()
+        widgets = self._get_edit_widget(form=form, exclude_cols=exclude_cols)
+        return self._get_related_views_widgets(
+            item, filters={}, orders=get_order_args(), pages=get_page_args(),
+            page_sizes=get_page_size_args(), widgets=widgets,
+        )
+
+    @staticmethod
+    def _is_stale(form, item):
+        if "version" not in form or getattr(item, "version", None) is None:
+            return False
+        return str(form.version.data or "") != str(item.version)
+
+    def requested_partner(self, form):
+        """The partner id the form asks for (checked by owning_partner_id)."""
+        return form.partner.data if "partner" in form else None
+
+    def _save(self, form, item, adding):
+        session = self.datamodel.session
+        try:
+            with session.no_autoflush:
+                for name, field in form._fields.items():
+                    if name not in _NOT_POPULATED:
+                        field.populate_obj(item, name)
+                if adding:
+                    if self.owning_partner:
+                        item.partner_id = owning_partner_id(self.requested_partner(form))
+                    self.pre_add(item)
+                    session.add(item)
+                else:
+                    self.pre_update(item)
+            session.commit()
+        except ScopeError:
+            session.rollback()
+            raise
+        except DomainError as error:
+            session.rollback()
+            self._refuse(form, error.field, error.message)
+            return False
+        except StaleDataError:
+            session.rollback()
+            self._refuse(form, None, STALE_MESSAGE)
+            return False
+        except IntegrityError as error:
+            session.rollback()
+            log.warning("integrity error in %s: %s", type(self).__name__, error.orig)
+            self._refuse(form, None, CONFLICT_MESSAGE)
+            return False
+        except SQLAlchemyError:
+            session.rollback()
+            log.exception("database error in %s", type(self).__name__)
+            self._refuse(form, None, DATABASE_MESSAGE)
+            return False
+        if adding:
+            self.post_add(item)
+            flash(self.add_row_message, "success")
+        else:
+            self.post_update(item)
+            flash(self.edit_row_message, "success")
+        return True
+
+    def _delete(self, pk):
+        """FAB's delete flashes the exception text (empty or SQL); say what happened instead."""
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            abort(404)
+        session = self.datamodel.session
+        try:
+            self.pre_delete(item)
+            session.delete(item)
+            session.commit()
+        except ScopeError:
+            session.rollback()
+            raise
+        except DomainError as error:
+            session.rollback()
+            flash(str(error), "danger")
+        except IntegrityError as error:
+            session.rollback()
+            log.warning("delete refused in %s: %s", type(self).__name__, error.orig)
+            flash(str(IN_USE_MESSAGE), "danger")
+        except SQLAlchemyError:
+            session.rollback()
+            log.exception("database error in %s", type(self).__name__)
+            flash(str(DATABASE_MESSAGE), "danger")
+        else:
+            self.post_delete(item)
+            flash(self.delete_row_message, "success")
+        self.update_redirect()
+
+    @staticmethod
+    def _refuse(form, field_name, message):
+        """Show the message at the field it concerns (if the form has it) and on top of the page."""
+        message = str(message)
+        if field_name and field_name in form:
+            form[field_name].errors = list(form[field_name].errors) + [message]
+        flash(message, "danger")
+
+    @staticmethod
+    def rederive_period_if_moved(item, date_column):
+        """The UI has no period field: a record moved to another date gets the period of that date."""
+        if inspect(item).attrs[date_column].history.has_changes():
+            item.funding_period = None
+            item.funding_period_id = None
+
+    @staticmethod
+    def current_user():
+        """The logged-in user, e.g. as the default counsellor of a new case or contact."""
+        user = getattr(g, "user", None)
+        return user if getattr(user, "is_authenticated", False) else None

@@ -1,0 +1,49 @@
+"""Funding periods (reporting units) and the funds each partner receives per period and funder."""
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+
+from app.cases.views import CaseView
+from app.core.enums import FUNDERS
+from app.core.forms import enum_field, partner_field
+from app.core.views import IqModelView, date_formatters, enum_formatter, yes_no
+from app.funding.models import Funding, FundingPeriod
+from app.security.roles import FUNDING, FUNDING_PERIODS
+
+_FUNDING_LABELS = {
+    "partner": _l("Partner"), "funding_period": _l("Funding period"), "funder": _l("Funder"),
+    "planned_amount": _l("Planned amount (EUR)"), "spent_amount": _l("Spent amount (EUR)"),
+    "planned_cases": _l("Planned cases"), "planned_trainings": _l("Planned trainings"),
+}
+
+
+class FundingView(IqModelView):
+    datamodel = SQLAInterface(Funding)
+    class_permission_name = FUNDING
+    owning_partner = True
+    list_columns = ["partner", "funding_period", "funder", "planned_amount", "spent_amount",
+                    "planned_cases", "planned_trainings"]
+    search_columns = ["partner", "funding_period", "funder"]
+    add_columns = ["partner", "funding_period", "funder", "planned_amount", "spent_amount",
+                   "planned_cases", "planned_trainings"]
+    edit_columns = add_columns[1:]
+    show_columns = list_columns
+    label_columns = _FUNDING_LABELS
+    add_form_extra_fields = {
+        "partner": partner_field(_l("Partner")),
+        "funder": enum_field(_l("Funder"), FUNDERS, required=True),
+    }
+    edit_form_extra_fields = {"funder": add_form_extra_fields["funder"]}
+    formatters_columns = {"funder": enum_formatter(FUNDERS)}
+
+
+class FundingPeriodView(IqModelView):
+    datamodel = SQLAInterface(FundingPeriod)
+    class_permission_name = FUNDING_PERIODS
+    base_order = ("start", "desc")
+    related_views = [CaseView]
+    list_columns = ["code", "name", "start", "end", "closed"]
+    search_columns = ["code", "name", "start", "end", "closed"]
+    add_columns = edit_columns = show_columns = ["code", "name", "start", "end", "closed"]
+    label_columns = {"code": _l("Code"), "name": _l("Name"), "start": _l("Start"), "end": _l("End"),
+                     "closed": _l("Closed (reported)")}
+    formatters_columns = {**date_formatters("start", "end"), "closed": yes_no}

@@ -1,0 +1,41 @@
+"""Partner organisations: the network's members and the unit of data ownership."""
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+
+from app.cases.views import CaseView
+from app.clients.views import ClientView
+from app.core.enums import PARTNER_ROLES, STATES
+from app.core.forms import enum_field
+from app.core.views import IqModelView, enum_formatter, yes_no
+from app.funding.views import FundingView
+from app.partners.models import Partner
+from app.security.roles import PARTNERS
+from app.trainings.views import TrainingView
+
+
+class PartnerView(IqModelView):
+    datamodel = SQLAInterface(Partner)
+    class_permission_name = PARTNERS
+    base_order = ("code", "asc")
+    related_views = [ClientView, CaseView, TrainingView, FundingView]
+    list_columns = ["code", "name", "city", "state", "role", "active"]
+    search_columns = ["code", "name", "city", "state", "role", "active"]
+    add_columns = edit_columns = ["code", "name", "legal_form", "street", "postcode", "city", "state",
+                                  "role", "contact_person", "phone", "email", "active"]
+    show_fieldsets = [
+        (_l("Partner"), {"fields": ["code", "name", "legal_form", "role", "active"]}),
+        (_l("Address"), {"fields": ["street", "postcode", "city", "state"]}),
+        (_l("Contact"), {"fields": ["contact_person", "phone", "email"]}),
+    ]
+    label_columns = {
+        "code": _l("Code"), "name": _l("Name"), "legal_form": _l("Legal form"), "street": _l("Street"),
+        "postcode": _l("Postcode"), "city": _l("City"), "state": _l("State"),
+        "role": _l("Role in the network"), "contact_person": _l("Contact person"),
+        "phone": _l("Phone"), "email": _l("E-mail"), "active": _l("Active"),
+    }
+    add_form_extra_fields = edit_form_extra_fields = {
+        "state": enum_field(_l("State"), STATES, required=True),
+        "role": enum_field(_l("Role in the network"), PARTNER_ROLES, required=True),
+    }
+    formatters_columns = {"state": enum_formatter(STATES), "role": enum_formatter(PARTNER_ROLES),
+                          "active": yes_no}
