@@ -1,12 +1,19 @@
-"""Command groups of ``flask --app app``: ``iq`` (seed, demo, users, import) and ``translate``."""
+"""Command groups of ``flask --app app``: ``iq`` (seed, demo, users, import) and ``translate``.
+
+Only the registration lives here; the work is done by the domain modules the commands call.
+"""
+import time
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.core.errors import DomainError
 from app.extensions import db
 from app.security.scoping import system_scope
 
 iq = AppGroup("iq", help="IQ network back office: reference data, demo data, users, import.")
+translate = AppGroup("translate", help="Message catalogues: extract, update, compile.")
 
 
 @iq.command("seed")
@@ -22,5 +29,83 @@ def seed_command():
     click.echo("Reference data and roles are up to date.")
 
 
+@iq.command("demo")
+@click.option("--clients", default=2000, show_default=True, type=click.IntRange(min=1))
+@click.option("--cases", default=5000, show_default=True, type=click.IntRange(min=0))
+@click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same data.")
+def demo_command(clients, cases, seed):
+    """Load deterministic synthetic clients, cases, contacts, trainings and funding."""
+    from app.setup.demo import load_demo
+
+    started = time.perf_counter()
+    with system_scope():
+        try:
+            counts = load_demo(db.session, clients=clients, cases=cases, seed=seed)
+        except DomainError as error:
+            db.session.rollback()
+            raise click.ClickException(str(error))
+        db.session.commit()
+    click.echo(f"Demo data loaded in {time.perf_counter() - started:.1f} s: {counts.clients} clients, "
+               f"{counts.cases} cases, {counts.contacts} contacts, {counts.trainings} trainings, "
+               f"{counts.funding} funding rows (seed {seed}).")
+
+
+@iq.command("user-add")
+@click.argument("username")
+@click.option("--password", required=True, help="At least 10 characters, letters and digits.")
+@click.option("--role", required=True, help="Admin, PartnerAdmin, Staff or Management.")
+@click.option("--partner", "partners", multiple=True, help="Partner code (repeatable); not for Admin.")
+@click.option("--email", default=None)
+def user_add_command(username, password, role, partners, email):
+    """Create a user with a role and the partners it belongs to."""
+    from app.security.users import create_user
+
+    with system_scope():
+        try:
+            create_user(db.session, current_app.appbuilder.sm, username, password, role, partners, email)
+        except DomainError as error:
+            db.session.rollback()
+            raise click.ClickException(str(error))
+    click.echo(f"User {username} created with role {role}"
+               + (f" for {', '.join(partners)}." if partners else "."))
+
+
+def _catalogue_dir(directory):
+    return directory or current_app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";")[0]
+
+
+_directory_option = click.option("--directory", default=None, help="Catalogue directory (default: translations/).")
+
+
+@translate.command("extract")
+@_directory_option
+def translate_extract(directory):
+    """Collect the messages into translations/messages.pot."""
+    from app.setup.translations import extract
+
+    click.echo(f"Messages extracted to {extract(_catalogue_dir(directory))}.")
+
+
+@translate.command("update")
+@_directory_option
+def translate_update(directory):
+    """Extract, then merge new messages into the de and en catalogues."""
+    from app.setup.translations import update
+
+    update(_catalogue_dir(directory))
+    click.echo("Catalogues updated; translate the new entries, then run `flask translate compile`.")
+
+
+@translate.command("compile")
+@_directory_option
+def translate_compile(directory):
+    """Compile the catalogues (.po → .mo)."""
+    from app.setup.translations import compile_catalogues
+
+    compile_catalogues(_catalogue_dir(directory))
+    click.echo("Catalogues compiled.")
+
+
 def register_cli(app):
     app.cli.add_command(iq)
+    app.cli.add_command(translate)
