@@ -29,7 +29,7 @@ translations: $(VENV)/.installed
 
 # A NEW embedded database with demo data each time, then serve.
 run: install
-	$(BIN)/python -m app.setup.demo_instance
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/python -m app.setup.demo_instance
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/python run.py
 
 test: install-dev
