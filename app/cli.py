@@ -71,7 +71,10 @@ def user_add_command(username, password, role, partners, email):
 
 
 def _catalogue_dir(directory):
-    return directory or current_app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";")[0]
+    # Not app.config: Flask-AppBuilder prepends its own catalogues there, which must stay untouched.
+    from config import Config
+
+    return directory or Config.BABEL_TRANSLATION_DIRECTORIES
 
 
 _directory_option = click.option("--directory", default=None, help="Catalogue directory (default: translations/).")
