@@ -71,6 +71,7 @@ def user_add_command(username, password, role, partners, email):
 
 
 def _catalogue_dir(directory):
+    """The project's catalogues (or ``--directory``), resolved against the caller's directory."""
     # Not app.config: Flask-AppBuilder prepends its own catalogues there, which must stay untouched.
     from config import Config
 

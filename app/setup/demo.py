@@ -145,6 +145,7 @@ class _Generator:
         entry = None if residence == "abroad" else max(birth.year + 1, first_day.year - rng.randrange(16))
         born_in = "KZ" if citizenship == "RU" and rng.random() < 0.2 else citizenship
         second = "DE" if status == "german_citizen" else None
+        created = self.stamp(first_day)
         row = (
             client_id, partner.id, self.client_number(partner), first_name, last_name, birth, gender,
             citizenship, second, born_in,
@@ -153,8 +154,7 @@ class _Generator:
             "de" if rng.random() < 0.55 else language,
             f"+49 {rng.randint(300, 399)} {rng.randint(100000, 9999999)}" if rng.random() < 0.6 else None,
             f"client{client_id}@example.org" if rng.random() < 0.4 else None,
-            first_day, "2011-07", date(first_day.year + 10, 12, 31), 1,
-            self.stamp(first_day), self.stamp(first_day),
+            first_day, "2011-07", date(first_day.year + 10, 12, 31), 1, created, created,
         )
         return row, (client_id, partner, first_day, birth, citizenship)
 
@@ -184,7 +184,7 @@ class _Generator:
             occupation[4] if occupation else "Secondary school leaving certificate", kind, country, year,
             occupation[0] if occupation else None, occupation[1] if occupation else None,
             occupation[2] if occupation else None, occupation[3][partner.state] if occupation else None,
-            outcome, notice, 1, created, self.stamp(closed) if closed else created,
+            outcome, notice, 1, created, max(created, self.stamp(closed)) if closed else created,
         )
         return row
 

@@ -3,9 +3,9 @@
 ``babel.cfg`` at the repository root says which files hold messages; the catalogues live in
 ``translations/<lang>/LC_MESSAGES/messages.po`` next to the template ``translations/messages.pot``.
 """
+import subprocess
+import sys
 from pathlib import Path
-
-from babel.messages.frontend import CommandLineInterface
 
 from config import BASE_DIR
 
@@ -15,24 +15,26 @@ KEYWORDS = ("_", "_l", "gettext", "lazy_gettext", "ngettext:1,2", "lazy_ngettext
 
 
 def _pybabel(*args):
-    """Run one pybabel command in-process; raises SystemExit with a non-zero code on failure."""
-    CommandLineInterface().run(["pybabel", "-q", *map(str, args)])
+    """Run one pybabel command from the repository root, so that the catalogue's source
+    references are relative paths (``app/...``), the same on every machine."""
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "-q", *map(str, args)],
+                   cwd=BASE_DIR, check=True)
 
 
 def extract(directory):
     """Write ``messages.pot`` from the files that babel.cfg lists."""
-    directory = Path(directory)
+    directory = Path(directory).resolve()
     directory.mkdir(parents=True, exist_ok=True)
     pot = directory / "messages.pot"
     keywords = [arg for keyword in KEYWORDS for arg in ("-k", keyword)]
-    _pybabel("extract", "-F", BASE_DIR / "babel.cfg", *keywords, "--sort-by-file",
-             "--project", "iq-backoffice", "-o", pot, BASE_DIR)
+    _pybabel("extract", "-F", "babel.cfg", *keywords, "--sort-by-file",
+             "--project", "iq-backoffice", "-o", pot, ".")
     return pot
 
 
 def update(directory):
     """Extract, then merge the new messages into each language's catalogue (creating missing ones)."""
-    directory = Path(directory)
+    directory = Path(directory).resolve()
     pot = extract(directory)
     for lang in LANGUAGES:
         if (directory / lang / "LC_MESSAGES" / "messages.po").exists():
@@ -43,4 +45,4 @@ def update(directory):
 
 def compile_catalogues(directory):
     """Compile every ``messages.po`` under ``directory`` into ``messages.mo``."""
-    _pybabel("compile", "-d", directory)
+    _pybabel("compile", "-d", Path(directory).resolve())
