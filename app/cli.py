@@ -7,6 +7,7 @@ import time
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 
 from app.core.errors import DomainError
 from app.extensions import db
@@ -35,6 +36,8 @@ def seed_command():
 @click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same data.")
 def demo_command(clients, cases, seed):
     """Load deterministic synthetic clients, cases, contacts, trainings and funding."""
+    from dataclasses import asdict
+
     from app.setup.demo import load_demo
 
     started = time.perf_counter()
@@ -45,9 +48,9 @@ def demo_command(clients, cases, seed):
             db.session.rollback()
             raise click.ClickException(str(error))
         db.session.commit()
-    click.echo(f"Demo data loaded in {time.perf_counter() - started:.1f} s: {counts.clients} clients, "
-               f"{counts.cases} cases, {counts.contacts} contacts, {counts.trainings} trainings, "
-               f"{counts.funding} funding rows (seed {seed}).")
+    click.echo(_("Demo data loaded in %(seconds).1f s: %(clients)s clients, %(cases)s cases, "
+                 "%(contacts)s contacts, %(trainings)s trainings, %(funding)s funding rows (seed %(seed)s).",
+                 seconds=time.perf_counter() - started, seed=seed, **asdict(counts)))
 
 
 @iq.command("user-add")
@@ -66,8 +69,11 @@ def user_add_command(username, password, role, partners, email):
         except DomainError as error:
             db.session.rollback()
             raise click.ClickException(str(error))
-    click.echo(f"User {username} created with role {role}"
-               + (f" for {', '.join(partners)}." if partners else "."))
+    if partners:
+        click.echo(_("User %(name)s created with role %(role)s for %(partners)s.",
+                     name=username, role=role, partners=", ".join(partners)))
+    else:
+        click.echo(_("User %(name)s created with role %(role)s.", name=username, role=role))
 
 
 def _catalogue_dir(directory):
