@@ -95,7 +95,9 @@ class _Generator:
 
     @staticmethod
     def _occupations_by_type(session):
-        """(id, regulated, legal basis, {state: body id}) per qualification type, by KldB level."""
+        """(id, regulated, legal basis, {state: body id}, English name) per qualification type.
+
+        The last digit of the KldB 2010 code is the requirement level: 3–4 need a degree."""
         by_type = {"academic": [], "vocational": [], "master_craftsman": []}
         for occ in session.scalars(select(ReferenceOccupation).order_by(ReferenceOccupation.key)):
             row = (occ.id, occ.regulated, occ.legal_basis,
@@ -165,7 +167,7 @@ class _Generator:
         country = citizenship if rng.random() < 0.85 else rng.choice(d.OTHER_QUALIFICATION_COUNTRIES)
         low, high = d.COMPLETION_AGE[kind]
         year = min(opened.year, birth.year + rng.randint(low, high))
-        occupation = rng.choice(self.occupations[kind]) if kind in self.occupations else None
+        occupation = rng.choice(self.occupations[kind]) if self.occupations.get(kind) else None
         closed = opened + timedelta(days=rng.randint(0, 270))
         if closed > self.end or rng.random() < 0.06:
             closed = None
