@@ -25,11 +25,11 @@ install: $(VENV)/.installed translations
 install-dev: $(VENV)/.installed-dev translations
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d translations
+	$(BIN)/pybabel -q compile -d translations
 
 # A NEW embedded database with demo data each time, then serve.
 run: install
-	$(BIN)/python -m app.setup.demo_instance
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/python -m app.setup.demo_instance
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/python run.py
 
 test: install-dev

@@ -19,6 +19,10 @@ def create_app(config=None):
     from app.security.roles import FAB_ROLES
 
     app.config.setdefault("FAB_ROLES", FAB_ROLES)
+    from app.security.users import password_complexity
+
+    # One password policy for the CLI and FAB's password forms.
+    app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", password_complexity)
     logging.basicConfig(
         level=app.config.get("LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",

@@ -1,12 +1,20 @@
-"""Command groups of ``flask --app app``: ``iq`` (seed, demo, users, import) and ``translate``."""
+"""Command groups of ``flask --app app``: ``iq`` (seed, demo, users, import) and ``translate``.
+
+Only the registration lives here; the work is done by the domain modules the commands call.
+"""
+import time
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 
+from app.core.errors import DomainError
 from app.extensions import db
 from app.security.scoping import system_scope
 
 iq = AppGroup("iq", help="IQ network back office: reference data, demo data, users, import.")
+translate = AppGroup("translate", help="Message catalogues: extract, update, compile.")
 
 
 @iq.command("seed")
@@ -22,5 +30,92 @@ def seed_command():
     click.echo("Reference data and roles are up to date.")
 
 
+@iq.command("demo")
+@click.option("--clients", default=2000, show_default=True, type=click.IntRange(min=1))
+@click.option("--cases", default=5000, show_default=True, type=click.IntRange(min=0))
+@click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same data.")
+def demo_command(clients, cases, seed):
+    """Load deterministic synthetic clients, cases, contacts, trainings and funding."""
+    from dataclasses import asdict
+
+    from app.setup.demo import load_demo
+
+    started = time.perf_counter()
+    with system_scope():
+        try:
+            counts = load_demo(db.session, clients=clients, cases=cases, seed=seed)
+        except DomainError as error:
+            db.session.rollback()
+            raise click.ClickException(str(error))
+        db.session.commit()
+    click.echo(_("Demo data loaded in %(seconds).1f s: %(clients)s clients, %(cases)s cases, "
+                 "%(contacts)s contacts, %(trainings)s trainings, %(funding)s funding rows (seed %(seed)s).",
+                 seconds=time.perf_counter() - started, seed=seed, **asdict(counts)))
+
+
+@iq.command("user-add")
+@click.argument("username")
+@click.option("--password", required=True, help="At least 10 characters, letters and digits.")
+@click.option("--role", required=True, help="Admin, PartnerAdmin, Staff or Management.")
+@click.option("--partner", "partners", multiple=True, help="Partner code (repeatable); not for Admin.")
+@click.option("--email", default=None)
+def user_add_command(username, password, role, partners, email):
+    """Create a user with a role and the partners it belongs to."""
+    from app.security.users import create_user
+
+    with system_scope():
+        try:
+            create_user(db.session, current_app.appbuilder.sm, username, password, role, partners, email)
+        except DomainError as error:
+            db.session.rollback()
+            raise click.ClickException(str(error))
+    if partners:
+        click.echo(_("User %(name)s created with role %(role)s for %(partners)s.",
+                     name=username, role=role, partners=", ".join(partners)))
+    else:
+        click.echo(_("User %(name)s created with role %(role)s.", name=username, role=role))
+
+
+def _catalogue_dir(directory):
+    """The project's catalogues (or ``--directory``), resolved against the caller's directory."""
+    # Not app.config: Flask-AppBuilder prepends its own catalogues there, which must stay untouched.
+    from config import Config
+
+    return directory or Config.BABEL_TRANSLATION_DIRECTORIES
+
+
+_directory_option = click.option("--directory", default=None, help="Catalogue directory (default: translations/).")
+
+
+@translate.command("extract")
+@_directory_option
+def translate_extract(directory):
+    """Collect the messages into translations/messages.pot."""
+    from app.setup.translations import extract
+
+    click.echo(f"Messages extracted to {extract(_catalogue_dir(directory))}.")
+
+
+@translate.command("update")
+@_directory_option
+def translate_update(directory):
+    """Extract, then merge new messages into the de and en catalogues."""
+    from app.setup.translations import update
+
+    update(_catalogue_dir(directory))
+    click.echo("Catalogues updated; translate the new entries, then run `flask translate compile`.")
+
+
+@translate.command("compile")
+@_directory_option
+def translate_compile(directory):
+    """Compile the catalogues (.po → .mo)."""
+    from app.setup.translations import compile_catalogues
+
+    compile_catalogues(_catalogue_dir(directory))
+    click.echo("Catalogues compiled.")
+
+
 def register_cli(app):
     app.cli.add_command(iq)
+    app.cli.add_command(translate)

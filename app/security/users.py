@@ -1,0 +1,109 @@
+"""Creating users with a role and the partners they belong to (``iq user-add``, demo logins).
+
+Everything is checked before anything is written, and the user, its role and its memberships are
+committed together: a refused command leaves no half-created account behind.
+
+The password policy is one function, used by the CLI and (through FAB's
+``FAB_PASSWORD_COMPLEXITY_VALIDATOR``) by the password forms of the UI.
+"""
+import re
+import secrets
+import string
+
+from flask_appbuilder.exceptions import PasswordComplexityValidationError
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from app.core.errors import DomainError
+from app.partners.models import Partner
+from app.security.models import Membership
+from app.security.roles import ROLE_NAMES
+
+MIN_PASSWORD_LENGTH = 10
+_USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$")
+
+
+def password_problem(password, username=None):
+    """The first rule the password breaks (a translated message), or None if it is acceptable."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return _("The password needs at least %(min)s characters.", min=MIN_PASSWORD_LENGTH)
+    if not any(c.isalpha() for c in password) or not any(c.isdigit() for c in password):
+        return _("The password needs both letters and digits.")
+    if username and username.lower() in password.lower():
+        return _("The password must not contain the user name.")
+    if len(set(password)) < 5:
+        return _("The password repeats too few different characters.")
+    return None
+
+
+def password_complexity(password):
+    """FAB's hook for the UI forms (it passes the password only)."""
+    problem = password_problem(password)
+    if problem:
+        raise PasswordComplexityValidationError(problem)
+
+
+def random_password(length=16):
+    """A random password that satisfies the policy (for generated accounts)."""
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _ in range(length))
+        if password_problem(candidate) is None:
+            return candidate
+
+
+def _check_new_user(session, sm, username, password, role, partner_codes, email):
+    if not _USERNAME.match(username or ""):
+        raise DomainError(_("“%(name)s” is not a valid user name (2–64 letters, digits, . _ @ -).",
+                            name=username), field="username")
+    if role not in ROLE_NAMES:
+        raise DomainError(_("Unknown role “%(role)s”; choose one of: %(roles)s.",
+                            role=role, roles=", ".join(ROLE_NAMES)), field="role")
+    user_model = sm.user_model
+    if session.scalar(select(user_model.id).where(func.lower(user_model.username) == username.lower())):
+        raise DomainError(_("The user name “%(name)s” is already taken.", name=username), field="username")
+    if session.scalar(select(user_model.id).where(func.lower(user_model.email) == email.lower())):
+        raise DomainError(_("The e-mail address “%(email)s” is already in use.", email=email), field="email")
+    problem = password_problem(password, username)
+    if problem:
+        raise DomainError(problem, field="password")
+    codes = list(dict.fromkeys(partner_codes))
+    if role == "Admin" and codes:
+        raise DomainError(_("An Admin works network-wide and belongs to no partner."), field="partner")
+    if role != "Admin" and not codes:
+        raise DomainError(_("The role %(role)s needs at least one partner (--partner CODE).", role=role),
+                          field="partner")
+    partners = {p.code: p for p in session.scalars(select(Partner).where(Partner.code.in_(codes)))}
+    unknown = [code for code in codes if code not in partners]
+    if unknown:
+        raise DomainError(_("Unknown partner “%(code)s”.", code=", ".join(unknown)), field="partner")
+    return [partners[code] for code in codes]
+
+
+def create_user(session, sm, username, password, role, partner_codes=(), email=None,
+                first_name=None, last_name=None):
+    """Create an active user with one FAB role and a membership per partner; commit.
+
+    Raises DomainError (nothing written) when a rule is broken. Run inside ``system_scope()``.
+    """
+    email = email or f"{username}@users.invalid"
+    partners = _check_new_user(session, sm, username, password, role, partner_codes, email)
+    user = sm.add_user(username, first_name or username, last_name or role, email,
+                       sm.find_role(role), password=password, commit=False)
+    if not user:
+        session.rollback()
+        raise DomainError(_("The user “%(name)s” could not be created.", name=username))
+    for partner in partners:
+        session.add(Membership(user_id=user.id, partner_id=partner.id, role=role))
+    session.commit()
+    return user
+
+
+def reset_password(session, sm, user, password):
+    """Set a new password (used when the demo instance reuses an existing database)."""
+    problem = password_problem(password, user.username)
+    if problem:
+        raise DomainError(problem, field="password")
+    sm.reset_password(user.id, password)
+    session.commit()

@@ -1,0 +1,104 @@
+"""``python -m app.setup.demo_instance``: a ready-to-browse demo database for ``make run``.
+
+With the default database (an SQLite file under instance/) the file is deleted and built anew:
+migrations, reference data, demo data, and demo logins. With another ``DATABASE_URL`` nothing is
+deleted: the schema is migrated and seeded, demo data is added only if the database has none.
+
+Every login gets a fresh random password, printed once at the end; there is no default password.
+Existing demo accounts (same user names) get a new password instead of a second account.
+"""
+import os
+import sys
+from pathlib import Path
+
+from config import Config, _default_database_url, normalise_database_url
+
+DEMO_CLIENTS = 2000
+DEMO_CASES = 5000
+DEMO_PARTNERS = ("migra", "caritas-md")
+PARTNER_ROLES = ("PartnerAdmin", "Staff", "Management")
+
+
+def demo_accounts():
+    """(username, role, partner code or None) of the logins the demo instance creates."""
+    accounts = [("admin", "Admin", None)]
+    for code in DEMO_PARTNERS:
+        accounts += [(f"{code}-{role.lower()}", role, code) for role in PARTNER_ROLES]
+    return accounts
+
+
+def _fresh_default_database():
+    """Delete the default SQLite file (only that one); return True if the default is in use."""
+    default = _default_database_url()
+    configured = os.environ.get("DATABASE_URL")
+    if configured and normalise_database_url(configured) != default:
+        return False
+    path = Path(default[len("sqlite:///"):])
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return True
+
+
+def _logins(session, sm):
+    from app.security.users import create_user, random_password, reset_password
+
+    rows = []
+    for username, role, partner in demo_accounts():
+        password = random_password()
+        user = sm.find_user(username=username)
+        if user is None:
+            create_user(session, sm, username, password, role, [partner] if partner else [],
+                        first_name="Demo", last_name=username)
+        else:
+            reset_password(session, sm, user, password)
+        rows.append((username, password, role, partner or "—"))
+    return rows
+
+
+def _print_logins(url, rows):
+    widths = [max(len(str(row[i])) for row in rows + [("Username", "Password", "Role", "Partner")])
+              for i in range(4)]
+    line = "  ".join("{:<%d}" % w for w in widths)
+    print(f"\nDemo instance ready. Open {url} and log in with one of these accounts")
+    print("(random passwords, shown only now):\n")
+    print(line.format("Username", "Password", "Role", "Partner").rstrip())
+    print(line.format(*("-" * w for w in widths)))
+    for row in rows:
+        print(line.format(*row).rstrip())
+    print()
+
+
+def build():
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.core.errors import DomainError
+    from app.extensions import db
+    from app.security.roles import ensure_roles
+    from app.security.scoping import system_scope
+    from app.setup.demo import existing_data, load_demo
+    from app.setup.reference_data import seed_reference_data
+
+    fresh = _fresh_default_database()
+    app = create_app(Config())
+    with app.app_context(), system_scope():
+        upgrade()
+        seed_reference_data(db.session)
+        db.session.commit()
+        ensure_roles(app.appbuilder.sm)
+        if fresh or not existing_data(db.session):
+            counts = load_demo(db.session, clients=DEMO_CLIENTS, cases=DEMO_CASES)
+            db.session.commit()
+            print(f"Demo data: {counts.clients} clients, {counts.cases} cases, {counts.contacts} contacts.")
+        else:
+            print("The database already holds data; no demo data added.")
+        try:
+            rows = _logins(db.session, app.appbuilder.sm)
+        except DomainError as error:
+            sys.exit(f"Could not create the demo logins: {error}")
+    host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "5000")
+    _print_logins(f"http://{host}:{port}/", rows)
+
+
+if __name__ == "__main__":
+    build()
