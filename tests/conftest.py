@@ -69,7 +69,7 @@ def _run_as_app_role(engine, admin_engine):
             conn.execute(text(f"CREATE ROLE {APP_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS"))
         conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}"))
         conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}"))
-        conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}"))
+        conn.execute(text(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}"))
 
     @event.listens_for(engine, "connect")
     def _set_role(dbapi_connection, connection_record):
