@@ -97,14 +97,14 @@ def _record(session, flush_context):
                 old, new = _changes(obj)
                 if not new:
                     continue
-            pk = inspect(obj).identity
+            pk = inspect(obj).mapper.primary_key_from_instance(obj)
             rows.append(
                 {
                     "at": utcnow(),
                     "action": action,
                     "table_name": type(obj).__tablename__,
-                    "record_id": ",".join(str(part) for part in pk) if pk else "",
-                    "partner_id": getattr(obj, "partner_id", None),
+                    "record_id": ",".join(str(part) for part in pk),
+                    "partner_id": obj.id if type(obj).__tablename__ == "partner" else getattr(obj, "partner_id", None),
                     "old_values": old,
                     "new_values": new,
                 }
