@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from flask import g, has_request_context, request
 from sqlalchemy import event, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapper, Session
 
 from app.core.models import utcnow
 
@@ -116,3 +116,17 @@ def _record(session, flush_context):
     for row in rows:
         row.update(user_id=user_id, actor=actor[:100], request_id=rid)
     session.connection().execute(AuditEvent.__table__.insert(), rows)
+
+
+def _keep_old_value(target, value, oldvalue, initiator):
+    return value
+
+
+@event.listens_for(Mapper, "mapper_configured")
+def _track_old_values(mapper, class_):
+    """Load the previous value when an expired attribute is set, so updates log old → new."""
+    table = getattr(class_, "__tablename__", "")
+    if not table or table in _SKIP_TABLES or table.startswith(_SKIP_PREFIXES):
+        return
+    for attr in mapper.column_attrs:
+        event.listen(getattr(class_, attr.key), "set", _keep_old_value, active_history=True, retval=True)
