@@ -13,8 +13,8 @@ from app.clients.models import Client
 from app.core.enums import (CASE_STATUSES, CHANNELS, CONTACT_KINDS, ENQUIRERS, LEGAL_BASES, NOTICE_RESULTS,
                             OUTCOMES, QUALIFICATION_TYPES, REFERRAL_SOURCES)
 from app.core.forms import AjaxRelatedField, RelatedSource, country_field, enum_field
-from app.core.views import (IqModelView, country_formatter, date_formatters, enum_formatter,
-                            version_field, yes_no)
+from app.core.views import (BulkDeleteMixin, IqModelView, country_formatter, date_formatters,
+                            enum_formatter, version_field, yes_no)
 from app.security.roles import CASES
 
 CLIENTS = RelatedSource(
@@ -42,7 +42,7 @@ _CONTACT_LABELS = {
 }
 
 
-class ContactView(IqModelView):
+class ContactView(BulkDeleteMixin, IqModelView):
     datamodel = SQLAInterface(Contact)
     class_permission_name = CASES
     owning_partner = True

@@ -7,8 +7,9 @@ translated message, after a rollback, so nothing is written.
 import json
 import logging
 
-from flask import abort, flash, g, has_request_context, jsonify, request
+from flask import abort, flash, g, has_request_context, jsonify, redirect, request
 from flask_appbuilder import ModelView, expose
+from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_args, get_page_size_args
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
@@ -21,7 +22,7 @@ from app.catalogues.countries import country_name
 from app.core.errors import DomainError, ScopeError
 from app.core.models import format_date
 from app.security.roles import READ_WRITE
-from app.security.scoping import owning_partner_id
+from app.security.scoping import log_denied, owning_partner_id
 
 log = logging.getLogger(__name__)
 
@@ -222,6 +223,33 @@ class IqModelView(ModelView):
             flash(self.delete_row_message, "success")
         self.update_redirect()
 
+    # --- actions: FAB loads their records without base filters; here each one must be in scope --
+    @expose("/action/<string:name>/<pk>", methods=["POST"])
+    @has_access
+    def action(self, name, pk):
+        return self._run_action(name, [pk], single=True)
+
+    @expose("/action_post", methods=["POST"])
+    @has_access
+    def action_post(self):
+        return self._run_action(request.form.get("action", ""), request.form.getlist("rowid"), single=False)
+
+    def _run_action(self, name, pks, single):
+        action = self.actions.get(name)
+        if action is None or not pks:
+            abort(404)
+        if not self.appbuilder.sm.has_access(self.get_action_permission_name(name), self.class_permission_name):
+            flash(str(_l("Access is Denied")), "danger")
+            return redirect(self.get_redirect())
+        items = []
+        for pk in pks:
+            item = self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters)
+            if item is None:
+                log_denied(self.datamodel.obj.__name__, None)
+                abort(404)  # another partner's record, or none at all: nothing is done
+            items.append(item)
+        return action.func(items[0] if single else items)
+
     @staticmethod
     def _refuse(form, field_name, message):
         """Show the message at the field it concerns (if the form has it) and on top of the page."""
@@ -242,3 +270,23 @@ class IqModelView(ModelView):
         """The logged-in user, e.g. as the default counsellor of a new case or contact."""
         user = getattr(g, "user", None)
         return user if getattr(user, "is_authenticated", False) else None
+
+
+class BulkDeleteMixin:
+    """A "delete selected" action for records that are corrected in batches (trainings, contacts)."""
+
+    @action("muldelete", _l("Delete"), _l("Delete all selected records?"), "fa-trash", single=False)
+    def muldelete(self, items):
+        session = self.datamodel.session
+        try:
+            for item in items:
+                self.pre_delete(item)
+                session.delete(item)
+            session.commit()
+        except (DomainError, IntegrityError) as error:
+            session.rollback()
+            log.warning("bulk delete refused in %s: %s", type(self).__name__, error)
+            flash(str(IN_USE_MESSAGE if isinstance(error, IntegrityError) else error), "danger")
+        else:
+            flash(str(_l("%(count)s records deleted.", count=len(items))), "success")
+        return redirect(self.get_redirect())

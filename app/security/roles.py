@@ -24,7 +24,7 @@ READ_WRITE = {
     "api_column_add": "write", "api_column_edit": "write", "api_readvalues": "read",
     "add": "write", "edit": "write", "delete": "write", "action": "write",
     "action_post": "write", "api": "read", "api_create": "write", "api_update": "write",
-    "api_delete": "write",
+    "api_delete": "write", "muldelete": "write",
     # search-as-you-type of related records in forms (app.core.views.IqModelView.options)
     "options": "read",
     # ModelRestApi

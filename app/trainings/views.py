@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.core.enums import TARGET_INSTITUTIONS
 from app.core.forms import enum_field, partner_field
-from app.core.views import IqModelView, date_formatters, enum_formatter
+from app.core.views import BulkDeleteMixin, IqModelView, date_formatters, enum_formatter
 from app.security.roles import TRAININGS
 from app.trainings.models import Training
 
@@ -12,7 +12,7 @@ _FIELDS = ["date", "title", "target_institution", "hours", "participants_female"
            "participants_diverse"]
 
 
-class TrainingView(IqModelView):
+class TrainingView(BulkDeleteMixin, IqModelView):
     datamodel = SQLAInterface(Training)
     class_permission_name = TRAININGS
     owning_partner = True
