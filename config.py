@@ -109,5 +109,5 @@ class TestConfig(Config):
     TESTING = True
 
     def __init__(self, database_url=None):
-        self.SECRET_KEY = "test-secret-" + secrets.token_hex(8)
+        self.SECRET_KEY = secrets.token_hex(32)
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(database_url) or "sqlite://"
