@@ -23,4 +23,5 @@ def seed_command():
 
 
 def register_cli(app):
+    from app.transfer.cli import import_command; iq.add_command(import_command)  # noqa: E702
     app.cli.add_command(iq)
