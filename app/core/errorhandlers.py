@@ -18,7 +18,11 @@ def _wants_json():
 def _answer(status, message):
     if _wants_json():
         return jsonify(message=message), status
-    return render_template("error.html", status=status, message=message), status
+    from flask import current_app
+
+    appbuilder = current_app.appbuilder
+    return render_template("error.html", status=status, message=message, appbuilder=appbuilder,
+                           base_template=appbuilder.base_template), status
 
 
 def register_error_handlers(app):
@@ -28,6 +32,13 @@ def register_error_handlers(app):
 
     @app.errorhandler(NotFound)
     def _not_found(error):
+        # Another partner's record answers 404 like a missing one; the attempt is logged.
+        from flask import g
+
+        user = getattr(g, "user", None)
+        if user is not None and getattr(user, "is_authenticated", False):
+            log.warning("not found: user=%s path=%s object=%s", user.username, request.path,
+                        (request.view_args or {}).get("pk"))
         return _answer(404, _("Not found."))
 
     @app.errorhandler(DomainError)

@@ -4,8 +4,8 @@ A ``do_orm_execute`` listener adds ``with_loader_criteria(PartnerScoped, partner
 every ORM SELECT, UPDATE and DELETE, so lists, counts, show/edit/delete, related choices, filters,
 the REST API, exports and documents are all covered by construction, with no per-view code.
 
-Inside a request the scope comes from the logged-in user (session or JWT). Outside a request (CLI,
-tests, jobs) it must be stated explicitly with ``system_scope()`` or ``partner_scope(ids)``; without
+Inside a request the scope comes from the logged-in user (session or JWT), always. Outside a
+request (CLI, tests, jobs) it must be stated explicitly with ``system_scope()`` or ``partner_scope(ids)``; without
 it, partner-owned queries return nothing.
 
 Writes are checked separately by ``ensure_in_scope`` (``Session.get`` may answer from the identity
@@ -99,21 +99,25 @@ def scope_for_user(session, user):
 
 
 def current_scope(session=None):
-    explicit = _explicit_scope.get()
-    if explicit is not None:
-        return explicit
     if not has_request_context():
-        return NOTHING
-    user = _request_user()
-    key = getattr(user, "id", None)
-    cached = getattr(g, "_iq_scope", None)
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    if session is None:
-        from app.extensions import db
+        explicit = _explicit_scope.get()
+        return explicit if explicit is not None else NOTHING
+    # Inside a request the logged-in user decides, whatever scope the surrounding code stated.
+    # Resolving the user may itself query (Flask-Login's user loader); mark that as in progress.
+    g._iq_scope_busy = True
+    try:
+        user = _request_user()
+        key = getattr(user, "id", None)
+        cached = getattr(g, "_iq_scope", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        if session is None:
+            from app.extensions import db
 
-        session = db.session
-    scope = scope_for_user(session, user)
+            session = db.session
+        scope = scope_for_user(session, user)
+    finally:
+        g._iq_scope_busy = False
     g._iq_scope = (key, scope)
     return scope
 
@@ -126,6 +130,8 @@ def _restrict_to_scope(state):
         return
     if state.execution_options.get(UNSCOPED):
         return
+    if has_request_context() and g.get("_iq_scope_busy"):
+        return  # the user's own record and roles, loaded while the scope is being determined
     scope = current_scope(state.session)
     sync_database_scope(state.session)
     if scope.unrestricted:
