@@ -152,6 +152,13 @@ def test_errors_of_several_rows_are_all_reported(ctx):
     assert counts(ctx) == (0, 0, 0)
 
 
+def test_model_errors_in_rows_before_a_parse_error_are_reported_too(ctx):
+    data = csv_bytes([row(1, Beratungsbeginn="01.01.2015"), row(2, Ergebnis="nope")])
+    result = run(ctx, data)
+    assert [(e.row, e.column) for e in result.errors] == [(2, "Beratungsbeginn"), (3, "Ergebnis")]
+    assert counts(ctx) == (0, 0, 0)
+
+
 def test_dry_run_writes_nothing(ctx):
     result = run(ctx, csv_bytes([row(1), row(2)]), dry_run=True)
     assert result.ok and not result.committed and result.cases == 2

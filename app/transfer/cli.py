@@ -4,6 +4,7 @@ Exit codes: 0 imported (or dry run clean), 1 row errors (nothing written), 2 the
 partner was refused before any row was read.
 """
 import click
+from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -18,6 +19,7 @@ from app.transfer.readers import FileRefused, limit
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--partner", "partner_code", required=True, help="Code of the partner the records belong to.")
 @click.option("--dry-run", is_flag=True, help="Validate every row and write nothing.")
+@with_appcontext
 def import_command(file, partner_code, dry_run):
     """Import clients and cases from CSV or XLSX: all rows or none, with a per-row error report."""
     with system_scope():

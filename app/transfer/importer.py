@@ -84,20 +84,21 @@ class Importer:
         existing = self._existing_clients(columns, sheet.rows)
         try:
             with self.session.no_autoflush:
-                pending = 0
                 for number, values in sheet.rows:
                     self._import_row(number, self._cells(columns, values), existing)
-                    pending += 1
-                    if pending >= BATCH_SIZE and self.result.ok:
+                    if len(self.pending) >= BATCH_SIZE and self.result.ok:
                         self._flush()
-                        pending = 0
             if self.result.ok:
                 self._flush()
+            else:
+                for number, case in self.pending:  # rows read before the first error, not yet flushed
+                    self._validate_case(number, case)
         except _Abort:
             return self.result
         except BaseException:
             self.session.rollback()
             raise
+        self.result.errors.sort(key=lambda e: e.row or 0)
         if self.result.ok and not dry_run:
             self.session.commit()
             self.result.committed = True
@@ -114,9 +115,10 @@ class Importer:
         """
         try:
             self.session.flush()
-        except DomainError:
-            for number, case in self.pending:
-                self._validate_case(number, case)
+        except DomainError as error:
+            found = sum(not self._validate_case(number, case) for number, case in self.pending)
+            if not found:  # refused by a rule outside the cases of this batch
+                self.result.errors.append(RowError(None, _HEADER_OF_FIELD.get(error.field, ""), error.message))
         except IntegrityError:
             self.session.rollback()
             self.result.errors.append(RowError(None, "", _l("The database refused the data.")))
