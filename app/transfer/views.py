@@ -50,12 +50,17 @@ class ImportView(BaseView):
         if form.validate_on_submit():
             dry_run = request.form.get("action") != "import"
             data = form.upload.data.stream.read(limit("IMPORT_MAX_BYTES") + 1)
+            # The import commits or rolls back a session of its own, so the request's session
+            # (which holds the logged-in user) is not expired by it.
+            session = db.session.session_factory()
             try:
                 partner_id = owning_partner_id(form.partner.data)
-                result = import_file(db.session, form.upload.data.filename, data, partner_id,
+                result = import_file(session, form.upload.data.filename, data, partner_id,
                                      dry_run=dry_run, counsellor_id=g.user.id)
             except FileRefused as error:
                 refused = str(error)
+            finally:
+                session.close()
         return self.render_template("transfer/import.html", form=form, result=result, refused=refused,
                                     columns=column_documentation(), max_errors=500)
 
