@@ -28,7 +28,7 @@ def _register_transfer(appbuilder):
     appbuilder.add_view(ImportView, "Import", label=_l("Import"), icon="fa-upload", category="Counselling",
                         category_label=_l("Counselling"))
     appbuilder.add_view_no_menu(ExportView)
-    appbuilder.add_link("Export cases (CSV)", href="/exports/cases.csv", label=_l("Export cases (CSV)"),
+    appbuilder.add_link("Case export CSV", href="/exports/cases.csv", label=_l("Export cases (CSV)"),
                         icon="fa-file-text-o", category="Reports", category_label=_l("Reports"))
-    appbuilder.add_link("Export cases (Excel)", href="/exports/cases.xlsx", label=_l("Export cases (Excel)"),
+    appbuilder.add_link("Case export Excel", href="/exports/cases.xlsx", label=_l("Export cases (Excel)"),
                         icon="fa-file-excel-o", category="Reports", category_label=_l("Reports"))

@@ -101,3 +101,15 @@ def test_partner_is_one_of_the_users_partners_never_from_the_file(login_as, clie
     assert len(cases(ctx)) == 1
     assert ctx.execute(select(func.count()).select_from(Client).where(
         Client.partner_id == partner_id(ctx, "vsp"))).scalar() == 0
+
+
+def test_menu_offers_import_to_staff_and_exports_to_management(login_as, client, app):
+    login_as("t_staff", "Staff", ("migra",))
+    html = client.get("/import/").get_data(as_text=True)
+    assert 'href="/import/"' in html and 'href="/exports/cases.xlsx"' in html
+    client.get("/logout/")
+    login_as("t_boss", "Management", ("migra",))
+    html = client.get("/exports/cases.csv")
+    assert html.status_code == 200
+    page = client.get("/").get_data(as_text=True)
+    assert 'href="/exports/cases.csv"' in page and 'href="/import/"' not in page

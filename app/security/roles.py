@@ -42,7 +42,7 @@ REPORTS = "Reports"
 AUDIT = "Audit"
 USERS = "PartnerUsers"
 EXPORTS = "Exports"  # case exports; columns depend on CLIENTS read access (personal or pseudonymous)
-_EXPORT_MENUS = ("Export cases (CSV)", "Export cases (Excel)")
+_EXPORT_MENUS = ("Case export CSV", "Case export Excel")
 
 _SELF_SERVICE = [
     ["UserDBModelView", "can_userinfo"],
