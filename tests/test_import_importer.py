@@ -152,6 +152,13 @@ def test_errors_of_several_rows_are_all_reported(ctx):
     assert counts(ctx) == (0, 0, 0)
 
 
+def test_client_and_case_errors_of_one_row_are_reported_together(ctx):
+    bad = dict(row(1, Qualifikation="x" * 301), **{"E-Mail": "no-at-sign"})
+    result = run(ctx, csv_bytes([bad]))
+    assert sorted((e.row, e.column) for e in result.errors) == [(2, "E-Mail"), (2, "Qualifikation")]
+    assert counts(ctx) == (0, 0, 0)
+
+
 def test_model_errors_in_rows_before_a_parse_error_are_reported_too(ctx):
     data = csv_bytes([row(1, Beratungsbeginn="01.01.2015"), row(2, Ergebnis="nope")])
     result = run(ctx, data)

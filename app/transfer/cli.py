@@ -43,8 +43,8 @@ def import_command(file, partner_code, dry_run):
                      count=len(result.errors), rows=result.rows), err=True)
         raise click.exceptions.Exit(1)
     if dry_run:
-        click.echo(_("Dry run: all %(rows)s rows are valid (%(cases)s cases, %(clients)s new clients); nothing was written.",
-                     rows=result.rows, cases=result.cases, clients=result.clients))
+        click.echo(_("Dry run: all %(rows)s rows are valid (%(cases)s cases, %(clients)s new clients); "
+                     "nothing was written.", rows=result.rows, cases=result.cases, clients=result.clients))
     else:
         click.echo(_("Imported %(cases)s cases, %(clients)s new clients and %(contacts)s contacts for %(partner)s.",
                      cases=result.cases, clients=result.clients, contacts=result.contacts, partner=partner.code))

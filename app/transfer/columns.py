@@ -28,7 +28,8 @@ CLIENT_NUMBER = "Klientennummer"
 
 COLUMNS = [
     Column(CLIENT_NUMBER, "client_number", "link", "text",
-           help=_l("Optional: attaches the case to an existing client of your partner; the client columns may then stay empty.")),
+           help=_l("Optional: attaches the case to an existing client of your partner; "
+                   "the client columns may then stay empty.")),
     Column("Vorname", "first_name", "client", "text", True),
     Column("Nachname", "last_name", "client", "text", True),
     Column("Geburtsdatum", "birth_date", "client", "date", True),
@@ -58,7 +59,8 @@ COLUMNS = [
     Column("Land der Qualifikation", "qualification_country", "case", "country"),
     Column("Abschlussjahr", "qualification_year", "case", "int"),
     Column("Referenzberuf", "reference_occupation", "case", "occupation",
-           help=_l("Catalogue key or German name; fills “regulated”, legal basis and competent body when those are empty.")),
+           help=_l("Catalogue key or German name; fills “regulated”, legal basis and competent body "
+                   "when those are empty.")),
     Column("Reglementiert", "regulated", "case", "bool", help=_l("ja/nein")),
     Column("Rechtsgrundlage", "legal_basis", "case", "enum", enumeration=LEGAL_BASES),
     Column("Ergebnis", "outcome", "case", "enum", enumeration=OUTCOMES),

@@ -187,11 +187,9 @@ class Importer:
         if len(self.result.errors) > errors_before:
             return
         client, is_new = self._client(number, parsed["link"].get("client_number"), parsed["client"], existing)
-        if client is None:
-            return
-        case = self._case(number, client, parsed["case"])
+        case = self._case(number, client, parsed["case"])  # built even without a client: all errors of the row
         contact = self._contact(number, case, parsed["contact"])
-        if len(self.result.errors) > errors_before:
+        if client is None or len(self.result.errors) > errors_before:
             return
         self.session.add(case)
         try:

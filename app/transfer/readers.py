@@ -64,7 +64,8 @@ def read_upload(filename, data):
 
 def _check_row_count(count):
     if count > limit("IMPORT_MAX_ROWS"):
-        raise FileRefused(_l("The file has more than %(max)s data rows; please split it.", max=limit("IMPORT_MAX_ROWS")))
+        raise FileRefused(_l("The file has more than %(max)s data rows; please split it.",
+                             max=limit("IMPORT_MAX_ROWS")))
 
 
 def _is_blank(values):
