@@ -6,6 +6,7 @@ partner was refused before any row was read.
 import click
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from app.extensions import db
@@ -39,8 +40,9 @@ def import_command(file, partner_code, dry_run):
     if not result.ok:
         for error in result.errors:
             click.echo(str(error), err=True)
-        click.echo(_("%(count)s errors in %(rows)s rows; nothing was imported.",
-                     count=len(result.errors), rows=result.rows), err=True)
+        click.echo(ngettext("%(num)s error in %(rows)s rows; nothing was imported.",
+                            "%(num)s errors in %(rows)s rows; nothing was imported.",
+                            len(result.errors), rows=result.rows), err=True)
         raise click.exceptions.Exit(1)
     if dry_run:
         click.echo(_("Dry run: all %(rows)s rows are valid (%(cases)s cases, %(clients)s new clients); "
