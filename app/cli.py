@@ -117,5 +117,6 @@ def translate_compile(directory):
 
 
 def register_cli(app):
+    from app.transfer.cli import import_command; iq.add_command(import_command)  # noqa: E702
     app.cli.add_command(iq)
     app.cli.add_command(translate)

@@ -11,6 +11,7 @@ def register_views(appbuilder):
     _register_ui(appbuilder)
     _register_api(appbuilder)
     _register_security(appbuilder)
+    _register_transfer(appbuilder)
 
 
 def _register_ui(appbuilder):
@@ -75,3 +76,16 @@ def _register_security(appbuilder):
     appbuilder.add_view(PartnerUserView, "Users of my partners", label=_l("Users and partners"),
                         icon="fa-users", category="Administration", category_label=_l("Administration"),
                         category_icon="fa-cogs")
+
+
+def _register_transfer(appbuilder):
+    """Import page (Counselling → Import) and case exports (Reports → CSV/Excel)."""
+    from app.transfer.views import ExportView, ImportView
+
+    appbuilder.add_view(ImportView, "Import", label=_l("Import"), icon="fa-upload", category="Counselling",
+                        category_label=_l("Counselling"))
+    appbuilder.add_view_no_menu(ExportView)
+    appbuilder.add_link("Case export CSV", href="/exports/cases.csv", label=_l("Export cases (CSV)"),
+                        icon="fa-file-text-o", category="Reports", category_label=_l("Reports"))
+    appbuilder.add_link("Case export Excel", href="/exports/cases.xlsx", label=_l("Export cases (Excel)"),
+                        icon="fa-file-excel-o", category="Reports", category_label=_l("Reports"))

@@ -147,7 +147,15 @@ class IsolatedClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
-        return contextvars.Context().run(FlaskClient.open, self, *args, **kwargs)
+        def run():
+            response = FlaskClient.open(self, *args, **kwargs)
+            if response.is_streamed:  # produce a streamed body inside the request's own context
+                chunks = list(response.response)
+                response.close()
+                response.response = iter(chunks)
+            return response
+
+        return contextvars.Context().run(run)
 
 
 @pytest.fixture

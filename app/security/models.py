@@ -52,8 +52,10 @@ class AuditEvent(PartnerScoped, Model):
     action = Column(String(8), nullable=False)
     table_name = Column(String(64), nullable=False)
     record_id = Column(String(64), nullable=False)
-    partner_id = Column(Integer, ForeignKey("partner.id"), index=True)
-    partner = relationship("Partner")
+    # No foreign key: the trail must outlive the records (and partners) it speaks of.
+    partner_id = Column(Integer, index=True)
+    partner = relationship("Partner", primaryjoin="foreign(AuditEvent.partner_id) == Partner.id",
+                           viewonly=True)
     old_values = Column(JSON)
     new_values = Column(JSON)
     request_id = Column(String(64))

@@ -43,6 +43,8 @@ CATALOGUES = "Catalogues"
 REPORTS = "Reports"
 AUDIT = "Audit"
 USERS = "PartnerUsers"
+EXPORTS = "Exports"  # case exports; columns depend on CLIENTS read access (personal or pseudonymous)
+_EXPORT_MENUS = ("Case export CSV", "Case export Excel")
 
 _SELF_SERVICE = [
     ["UserDBModelView", "can_userinfo"],
@@ -67,20 +69,21 @@ def _menus(*names):
 FAB_ROLES = {
     "Admin": [[".*", ".*"]],
     "PartnerAdmin": _SELF_SERVICE
-    + _read(CLIENTS, CASES, TRAININGS, FUNDING, PARTNERS, FUNDING_PERIODS, CATALOGUES, REPORTS, AUDIT)
+    + _read(CLIENTS, CASES, TRAININGS, FUNDING, PARTNERS, FUNDING_PERIODS, CATALOGUES, REPORTS, AUDIT, EXPORTS)
     + _write(USERS)
     + _menus("Counselling", "Clients", "Cases", "Contacts", "Network", "Partners", "Funding periods",
              "Funding", "Trainings", "Catalogues", "Reference occupations", "Competent bodies",
-             "Countries", "Reports", "Administration", "Users of my partners", "Audit trail"),
+             "Countries", "Reports", "Administration", "Users of my partners", "Audit trail", *_EXPORT_MENUS),
     "Staff": _SELF_SERVICE
     + _write(CLIENTS, CASES, TRAININGS)
-    + _read(PARTNERS, FUNDING_PERIODS, CATALOGUES)
-    + _menus("Counselling", "Clients", "Cases", "Contacts", "Network", "Partners", "Funding periods",
-             "Trainings", "Catalogues", "Reference occupations", "Competent bodies", "Countries"),
+    + _read(PARTNERS, FUNDING_PERIODS, CATALOGUES, EXPORTS)
+    + _menus("Counselling", "Clients", "Cases", "Contacts", "Import", "Network", "Partners", "Funding periods",
+             "Trainings", "Catalogues", "Reference occupations", "Competent bodies", "Countries",
+             "Reports", *_EXPORT_MENUS),
     "Management": _SELF_SERVICE
-    + _read(TRAININGS, FUNDING, PARTNERS, FUNDING_PERIODS, CATALOGUES, REPORTS)
+    + _read(TRAININGS, FUNDING, PARTNERS, FUNDING_PERIODS, CATALOGUES, REPORTS, EXPORTS)
     + _menus("Network", "Partners", "Funding periods", "Funding", "Trainings", "Catalogues",
-             "Reference occupations", "Competent bodies", "Countries", "Reports"),
+             "Reference occupations", "Competent bodies", "Countries", "Reports", *_EXPORT_MENUS),
 }
 
 

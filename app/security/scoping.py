@@ -98,6 +98,17 @@ def scope_for_user(session, user):
     return Scope(frozenset(ids), user_id=user.id, roles=roles, label=user.username)
 
 
+def _user_key(user):
+    """The user's id without loading anything: after a commit or rollback the user object is
+    expired, and reloading it here (inside ``after_begin``) would re-enter the session."""
+    from sqlalchemy import inspect
+
+    state = inspect(user, raiseerr=False) if user is not None else None
+    if state is not None and state.identity:
+        return state.identity[0]
+    return getattr(user, "id", None)
+
+
 def current_scope(session=None):
     if not has_request_context():
         explicit = _explicit_scope.get()
@@ -107,7 +118,7 @@ def current_scope(session=None):
     g._iq_scope_busy = True
     try:
         user = _request_user()
-        key = getattr(user, "id", None)
+        key = _user_key(user)
         cached = getattr(g, "_iq_scope", None)
         if cached is not None and cached[0] == key:
             return cached[1]

@@ -226,7 +226,6 @@ def upgrade():
     sa.Column('old_values', sa.JSON(), nullable=True),
     sa.Column('new_values', sa.JSON(), nullable=True),
     sa.Column('request_id', sa.String(length=64), nullable=True),
-    sa.ForeignKeyConstraint(['partner_id'], ['partner.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['ab_user.id'], ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id')
     )

@@ -1,0 +1,134 @@
+"""Case exports: Excel-friendly CSV, XLSX with the same rows, formula escaping, scope, Management view."""
+import csv
+import io
+from datetime import date
+
+import pytest
+
+from tests.transfer_files import read_xlsx
+
+
+@pytest.fixture
+def data(factories):
+    """Two migra cases (one with hostile text), one genres case, in periods 2012 and 2013."""
+    hostile = factories.client(first_name="=cmd|' /C calc'!A0", last_name="@SUM(A1)")
+    migra_a = factories.case(client=hostile, notes="+49 381 123", qualification_title="-2+3",
+                             opened_on=date(2012, 5, 2))
+    migra_b = factories.case(partner="migra", opened_on=date(2013, 3, 14), closed_on=date(2013, 9, 1))
+    genres = factories.case(partner="genres", opened_on=date(2013, 4, 4))
+    return {"migra": {migra_a.id, migra_b.id}, "genres": {genres.id}, "hostile": migra_a.id}
+
+
+def read_csv(response):
+    assert response.status_code == 200, response.status_code
+    raw = response.data
+    assert raw.startswith(b"\xef\xbb\xbf")
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+
+
+def ids(rows):
+    position = rows[0].index("Fallnummer")
+    return {int(r[position]) for r in rows[1:]}
+
+
+def as_dicts(rows):
+    return [dict(zip(rows[0], r)) for r in rows[1:]]
+
+
+def test_staff_csv_is_excel_friendly_german_and_scoped(login_as, client, data):
+    login_as("t_staff", "Staff", ("migra",))
+    response = client.get("/exports/cases.csv")
+    assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    assert b";" in response.data.split(b"\r\n")[0]
+    rows = read_csv(response)
+    assert rows[0][:6] == ["Partner", "Fallnummer", "Klientennummer", "Vorname", "Nachname", "Geburtsdatum"]
+    assert ids(rows) == data["migra"]  # never genres' case
+    assert all(r["Partner"] == "migra" for r in as_dicts(rows))
+
+
+def test_formula_cells_are_neutralised(login_as, client, data):
+    login_as("t_staff", "Staff", ("migra",))
+    rows = as_dicts(read_csv(client.get("/exports/cases.csv")))
+    hostile = next(r for r in rows if int(r["Fallnummer"]) == data["hostile"])
+    assert hostile["Vorname"] == "'=cmd|' /C calc'!A0"
+    assert hostile["Nachname"] == "'@SUM(A1)"
+    assert hostile["Notizen"] == "'+49 381 123"
+    assert hostile["Qualifikation"] == "'-2+3"
+    assert hostile["Geburtsdatum"] == "17.05.1980" and hostile["Beratungsbeginn"] == "02.05.2012"
+
+
+def test_staff_of_the_other_partner_sees_only_its_own_rows(login_as, client, data):
+    login_as("t_other", "Staff", ("genres",))
+    assert ids(read_csv(client.get("/exports/cases.csv"))) == data["genres"]
+    # Asking for the other partner explicitly yields nothing, not its rows.
+    assert ids(read_csv(client.get("/exports/cases.csv?partner=migra"))) == set()
+    assert ids(read_xlsx(client.get("/exports/cases.xlsx?partner=migra").data)) == set()
+
+
+def test_admin_sees_the_network_and_filters_apply(login_as, client, data):
+    login_as("t_admin", "Admin", ())
+    assert ids(read_csv(client.get("/exports/cases.csv"))) == data["migra"] | data["genres"]
+    assert ids(read_csv(client.get("/exports/cases.csv?partner=genres"))) == data["genres"]
+    assert ids(read_csv(client.get("/exports/cases.csv?period=2012"))) == {data["hostile"]}
+    assert ids(read_csv(client.get("/exports/cases.csv?state=ST"))) == set()
+    assert ids(read_csv(client.get("/exports/cases.csv?state=MV&period=2013"))) == (
+        data["migra"] | data["genres"]) - {data["hostile"]}
+    # The case list's FAB filters (``_flt_3_status`` = "equal to") narrow the export too.
+    assert ids(read_csv(client.get("/exports/cases.csv?_flt_3_status=closed"))) == data["migra"] - {data["hostile"]}
+    assert client.get("/exports/cases.csv?period=1999").status_code == 400
+
+
+def test_management_export_has_no_personal_fields(login_as, client, data):
+    login_as("t_boss", "Management", ("migra",))
+    rows = read_csv(client.get("/exports/cases.csv"))
+    for personal in ("Vorname", "Nachname", "Geburtsdatum", "Notizen", "Qualifikation", "Telefon", "E-Mail"):
+        assert personal not in rows[0]
+    assert {"Klientennummer", "Altersgruppe", "Quartal"} <= set(rows[0])
+    assert ids(rows) == data["migra"]
+    text = client.get("/exports/cases.csv").get_data(as_text=True)
+    assert "cmd" not in text and "SUM" not in text and "1980" not in text and "+49" not in text
+    dicts = as_dicts(rows)
+    assert {r["Altersgruppe"] for r in dicts} == {"25–34"} and {r["Quartal"] for r in dicts} == {"2012-Q2", "2013-Q1"}
+    workbook_rows = read_xlsx(client.get("/exports/cases.xlsx").data)
+    assert workbook_rows[0] == rows[0]
+
+
+def test_xlsx_opens_and_has_the_same_rows_as_the_csv(login_as, client, data):
+    login_as("t_staff", "Staff", ("migra",))
+    csv_rows = read_csv(client.get("/exports/cases.csv"))
+    response = client.get("/exports/cases.xlsx")
+    assert response.status_code == 200
+    assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    xlsx_rows = read_xlsx(response.data)
+    assert xlsx_rows[0] == csv_rows[0]
+    assert ids(xlsx_rows) == ids(csv_rows) == data["migra"]
+    hostile = next(dict(zip(xlsx_rows[0], r)) for r in xlsx_rows[1:] if r[1] == data["hostile"])
+    assert hostile["Vorname"] == "'=cmd|' /C calc'!A0"  # text, not a formula
+    assert hostile["Beratungsbeginn"].date() == date(2012, 5, 2)  # a real date cell
+
+
+def test_export_needs_a_login(client, data):
+    response = client.get("/exports/cases.csv")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_large_export_is_streamed_in_batches(app, login_as, client, factories):
+    """More rows than one batch: the CSV arrives in several chunks and holds every row."""
+    from app.transfer import exporter
+
+    login_as("t_staff", "Staff", ("migra",))
+    case = factories.case()
+    for _ in range(4):
+        factories.case(client=case.client, opened_on=date(2014, 2, 2))
+    original = exporter.BATCH
+    exporter.BATCH = 2
+    try:
+        response = client.get("/exports/cases.csv")
+        assert response.is_streamed
+        chunks = list(response.response)
+        response.close()
+    finally:
+        exporter.BATCH = original
+    assert len(chunks) >= 3
+    text = b"".join(chunks).decode("utf-8-sig")
+    assert len(list(csv.reader(io.StringIO(text), delimiter=";"))) == 6
