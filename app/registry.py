@@ -10,6 +10,7 @@ def register_views(appbuilder):
     current_app.register_blueprint(health)
     _register_ui(appbuilder)
     _register_api(appbuilder)
+    _register_reports(appbuilder)
 
 
 def _register_ui(appbuilder):
@@ -18,3 +19,18 @@ def _register_ui(appbuilder):
 
 def _register_api(appbuilder):
     """REST APIs (FAB ModelRestApi) under /api/v1/."""
+
+
+def _register_reports(appbuilder):
+    """Menu Reports: dashboard, summary PDF and case list PDF; the confirmation letter (no menu item)."""
+    from flask import current_app
+
+    from app.reports.rendering import template_filters
+    from app.reports.views import ConfirmationView, ReportsView
+
+    current_app.jinja_env.filters.update(template_filters())
+    appbuilder.add_view(ReportsView, "Dashboard", label=_l("Dashboard"), icon="fa-bar-chart",
+                        category="Reports", category_label=_l("Reports"))
+    appbuilder.add_link("Management summary", label=_l("Management summary (PDF)"),
+                        href="/reports/summary.pdf", icon="fa-file-pdf-o", category="Reports")
+    appbuilder.add_view_no_menu(ConfirmationView)

@@ -11,6 +11,7 @@ import tempfile
 from datetime import date
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from config import TestConfig, normalise_database_url
@@ -100,8 +101,26 @@ def ctx(app):
         db.session.rollback()
 
 
+class RequestScopedClient(FlaskClient):
+    """Requests take their partner scope from the logged-in user, as in production.
+
+    The test client runs the app in the test's own thread, so without this the ``ctx`` fixture's
+    ``system_scope()`` would leak into every request and no scope test could fail.
+    """
+
+    def open(self, *args, **kwargs):
+        from app.security.scoping import _explicit_scope
+
+        token = _explicit_scope.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _explicit_scope.reset(token)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = RequestScopedClient
     return app.test_client()
 
 

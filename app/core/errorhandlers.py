@@ -18,7 +18,11 @@ def _wants_json():
 def _answer(status, message):
     if _wants_json():
         return jsonify(message=message), status
-    return render_template("error.html", status=status, message=message), status
+    from app.extensions import appbuilder
+
+    # error.html extends FAB's layout, which needs what FAB's own views pass to their templates.
+    return render_template("error.html", status=status, message=message,
+                           base_template=appbuilder.base_template, appbuilder=appbuilder), status
 
 
 def register_error_handlers(app):

@@ -69,7 +69,8 @@ FAB_ROLES = {
     + _write(USERS)
     + _menus("Counselling", "Clients", "Cases", "Contacts", "Network", "Partners", "Funding periods",
              "Funding", "Trainings", "Catalogues", "Reference occupations", "Competent bodies",
-             "Countries", "Reports", "Administration", "Users of my partners", "Audit trail"),
+             "Countries", "Reports", "Dashboard", "Management summary", "Administration",
+             "Users of my partners", "Audit trail"),
     "Staff": _SELF_SERVICE
     + _write(CLIENTS, CASES, TRAININGS)
     + _read(PARTNERS, FUNDING_PERIODS, CATALOGUES)
@@ -78,7 +79,8 @@ FAB_ROLES = {
     "Management": _SELF_SERVICE
     + _read(TRAININGS, FUNDING, PARTNERS, FUNDING_PERIODS, CATALOGUES, REPORTS)
     + _menus("Network", "Partners", "Funding periods", "Funding", "Trainings", "Catalogues",
-             "Reference occupations", "Competent bodies", "Countries", "Reports"),
+             "Reference occupations", "Competent bodies", "Countries", "Reports", "Dashboard",
+             "Management summary"),
 }
 
 
