@@ -22,13 +22,15 @@ TOP = 10
 def build_summary(session, scope, locale):
     """Everything the summary template and the dashboard show, for one scope and language."""
     cases = queries.case_figures(session, scope)
+    persons = queries.person_figures(session, scope)
     clients = queries.client_figures(session, scope)
     contacts = queries.contact_figures(session, scope)
     total_cases, total_clients = queries.case_totals(session, scope)
     fmt = partial(format_decimal, locale=locale)
     not_stated = _("not stated")
 
-    key = _key_figures(scope, cases["quarter"], contacts["quarter_kind"], total_cases, total_clients)
+    key = _key_figures(scope, cases["quarter"], persons["quarter"], contacts["quarter_kind"], total_cases,
+                       total_clients)
     tables = {
         "key": key,
         "gender_age": _gender_age(clients["gender_age"]),
@@ -46,7 +48,8 @@ def build_summary(session, scope, locale):
                               _("no notice yet")),
     }
     if scope.several_partners:
-        tables["partners"] = _partners(scope, cases["partner"], contacts["partner_kind"], total_clients)
+        tables["partners"] = _partners(scope, cases["partner"], persons["partner"], contacts["partner_kind"],
+                                       total_clients)
     charts = {
         "quarters": bar_chart(_("Cases per quarter"), bar_values(key, 2), fmt),
         "gender": bar_chart(_("Persons by gender"), [
@@ -72,14 +75,14 @@ def _quarters(scope):
         year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
 
 
-def _key_figures(scope, case_rows, contact_rows, total_cases, total_clients):
+def _key_figures(scope, case_rows, person_rows, contact_rows, total_cases, total_clients):
     table = Table(_("Key figures per quarter"),
                   [_("First contacts"), _("Follow-ups"), _("Cases opened"), _("Persons (distinct)")])
     for key in _quarters(scope):
-        cases, clients = case_rows.get((key,), (0, 0))
         table.add(_("Q%(q)s/%(year)s", q=key % 10, year=key // 10),
                   [contact_rows.get((key, "first_contact"), (0,))[0],
-                   contact_rows.get((key, "follow_up"), (0,))[0], cases, clients])
+                   contact_rows.get((key, "follow_up"), (0,))[0], case_rows.get((key,), (0,))[0],
+                   person_rows.get((key,), (0,))[0]])
     table.add_total(_("Total"), [None, None, total_cases, total_clients])
     return table.protect()
 
@@ -165,12 +168,12 @@ def _occupations(session, rows, locale):
     return table.protect()
 
 
-def _partners(scope, case_rows, contact_rows, total_clients):
+def _partners(scope, case_rows, person_rows, contact_rows, total_clients):
     table = Table(_("Comparison of partners"),
                   [_("Cases opened"), _("Persons (distinct)"), _("First contacts"), _("Follow-ups")])
     for partner in scope.partners:
-        cases, clients = case_rows.get((partner.id,), (0, 0))
-        table.add(partner.name, [cases, clients, contact_rows.get((partner.id, "first_contact"), (0,))[0],
+        table.add(partner.name, [case_rows.get((partner.id,), (0,))[0], person_rows.get((partner.id,), (0,))[0],
+                                 contact_rows.get((partner.id, "first_contact"), (0,))[0],
                                  contact_rows.get((partner.id, "follow_up"), (0,))[0]])
     # A person counselled by two partners is in both rows: the distinct total is counted apart.
     table.add_total(_("Total"), [None, total_clients, None, None])

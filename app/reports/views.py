@@ -12,13 +12,11 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.cases.models import Case
-from app.catalogues.models import ReferenceOccupation
-from app.clients.models import Client
-from app.core.enums import OUTCOMES, STATES
+from app.core.enums import STATES
 from app.extensions import db
 from app.funding.models import FundingPeriod
 from app.partners.models import Partner
+from app.reports.caselist import case_rows, listing_pages
 from app.reports.confirmation import RTL, letter_languages, load_confirmation
 from app.reports.rendering import PDF_MIMETYPE, css_string, render_pdf, wants_pdfa
 from app.reports.scope import resolve_scope
@@ -90,22 +88,12 @@ class ReportsView(BaseView):
         scope = _scope_from_request()
         lang = _language()
         limit = current_app.config.get("REPORTS_MAX_ROWS", 5000)
-        occupation = ReferenceOccupation.name_de if lang == "de" else ReferenceOccupation.name_en
-        stmt = (
-            select(Case.id, Client.client_number, Partner.code, Case.opened_on, Case.closed_on, occupation,
-                   Case.outcome)
-            .join(Client, Client.id == Case.client_id).join(Partner, Partner.id == Case.partner_id)
-            .outerjoin(ReferenceOccupation, ReferenceOccupation.id == Case.reference_occupation_id)
-            .where(*scope.filter(Case.partner_id, Case.opened_on))
-            .order_by(Case.opened_on, Case.id).limit(limit + 1)
-        )
-        rows = db.session.execute(stmt).all()
+        rows = case_rows(db.session, scope, lang, limit)
         with force_locale(lang):
             data = render_pdf(
-                "reports/case_list.html", pdfa=wants_pdfa(request.args), rows=rows[:limit],
-                truncated=len(rows) > limit, limit=limit, outcome_label=OUTCOMES.label, locale=lang,
-                scope_text=scope.describe(), page_label=css_string(_("Page") + " "),
-                of_label=css_string(" " + _("of") + " "),
+                "reports/case_list.html", pdfa=wants_pdfa(request.args), pages=listing_pages(rows[:limit]),
+                truncated=len(rows) > limit, limit=limit, locale=lang, scope_text=scope.describe(),
+                page_label=css_string(_("Page") + " "), of_label=css_string(" " + _("of") + " "),
             )
         return _pdf_response(data, "cases.pdf")
 
