@@ -25,10 +25,12 @@ def _register_reports(appbuilder):
     """Menu Reports: dashboard, summary PDF and case list PDF; the confirmation letter (no menu item)."""
     from flask import current_app
 
+    from app.reports.confirmation import confirmation_link
     from app.reports.rendering import template_filters
     from app.reports.views import ConfirmationView, ReportsView
 
     current_app.jinja_env.filters.update(template_filters())
+    current_app.jinja_env.globals["confirmation_link"] = confirmation_link
     appbuilder.add_view(ReportsView, "Dashboard", label=_l("Dashboard"), icon="fa-bar-chart",
                         category="Reports", category_label=_l("Reports"))
     appbuilder.add_link("Management summary", label=_l("Management summary (PDF)"),

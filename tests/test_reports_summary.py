@@ -109,3 +109,26 @@ def test_case_list_pdf(login_as, dataset):
     client = login_as("t_mgmt", "Management", partners=("agsa",))
     text, reader = pdf_text(client.get("/reports/cases.pdf?period=2013&lang=en"))
     assert text.count("AGSA-") == 2 and "MIGR-" not in text
+
+
+def test_cutoff_date_limits_the_figures(login_as, dataset):
+    client = login_as("t_mgmt", "Management", partners=("migra", "agsa"))
+    text, _ = pdf_text(client.get("/reports/summary.pdf?period=2013&cutoff=2013-03-31&lang=en"))
+    assert line(text, "Total", after="Key figures")[:3] == ["7", "5", "7"]
+    assert "Q2/2013" not in text and "31.03.2013" in text
+    assert client.get("/reports/summary.pdf?cutoff=31.03.2013").status_code == 400
+    assert client.get("/reports/summary.pdf?period=1999").status_code == 404
+
+
+def test_dashboard_is_scoped(login_as, dataset):
+    client = login_as("t_mgmt", "Management", partners=("agsa",))
+    html = client.get("/reports/dashboard?period=2013").get_data(as_text=True)
+    assert "Auslandsgesellschaft" in html and "migra e.V." not in html
+    assert client.get("/reports/dashboard?partner=migra").status_code == 404
+
+
+def test_confirmation_link_for_the_case_page(app):
+    from app.reports.confirmation import confirmation_link
+
+    with app.test_request_context():
+        assert 'href="/cases/42/confirmation.pdf"' in str(confirmation_link(42))

@@ -53,10 +53,8 @@ def load_confirmation(session, case_id):
 
 
 def confirmation_link(case_id, label=None):
-    """A link to the letter for the case page (Staff); the lead wires it into CaseView's show page.
-
-    Use in a template: ``{{ confirmation_link(item.id) }}``; the snippet
-    ``templates/reports/confirmation_button.html`` does the same as a button.
+    """A button linking to the case's letter, for CaseView's show page (a Jinja global):
+    ``{{ confirmation_link(pk) }}``. Users without the Cases read permission get 403 from the link.
     """
     from flask_babel import gettext as _
 

@@ -73,7 +73,7 @@ def html_to_pdf(html, pdfa=False):
     fetcher = StaticOnlyFetcher()
     document = HTML(string=html, base_url=path2url(str(STATIC_DIR)), url_fetcher=fetcher).render()
     document.metadata.attachments = []
-    pdfa = pdfa or current_app.config.get("REPORTS_PDFA", False)
+    pdfa = pdfa or current_app.config["REPORTS_PDFA"]
     return document.write_pdf(pdf_variant="pdf/a-3b" if pdfa else None)
 
 

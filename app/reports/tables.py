@@ -1,9 +1,11 @@
 """Report tables with statistical confidentiality: cells of 1 or 2 persons are shown as ".".
 
 Primary suppression hides every count of 1 or 2. Secondary suppression keeps the shown totals from
-revealing them: whenever the hidden cells of a row or column that has a shown total add up to 1 or 2,
-the smallest further non-zero cell of that line is hidden too, so the total minus the shown cells is
-always 0 or at least 3. If a line has no cell left to hide, its total is hidden. A zero is shown as
+revealing them: whenever a row or column with a shown total has exactly one hidden cell, or hidden
+cells adding up to 1 or 2, the smallest further non-zero cell of that line is hidden too. So no
+hidden cell can be computed from a total, and hidden cells together are never a group of 1 or 2
+(in two-way tables the rows and columns are protected together until both rules hold everywhere).
+If a line has no cell left to hide, its total is hidden. A zero is shown as
 "–" (nothing there); it singles nobody out.
 """
 from dataclasses import dataclass, field
@@ -70,11 +72,17 @@ class Table:
 
 
 def _protect_line(cells, total):
-    """Hide further cells until the hidden ones add up to 0 or at least MIN_COUNT; True if changed."""
+    """Hide further cells of one line until no hidden cell follows from ``total``; True if changed."""
     if total.hidden:
         return False
     changed = False
-    while 0 < sum(c.value for c in cells if c.hidden) < MIN_COUNT:
+
+    def exposed():
+        hidden = [c.value for c in cells if c.hidden]
+        # One hidden cell follows from the total; hidden cells adding up to 1 or 2 reveal a small group.
+        return len(hidden) == 1 or 0 < sum(hidden) < MIN_COUNT
+
+    while exposed():
         candidates = [c for c in cells if not c.hidden and c.value > 0]
         if not candidates:
             total.hidden = True

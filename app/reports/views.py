@@ -87,7 +87,7 @@ class ReportsView(BaseView):
         """Pseudonymous list of the cases in the scope (client numbers, no names), bounded in length."""
         scope = _scope_from_request()
         lang = _language()
-        limit = current_app.config.get("REPORTS_MAX_ROWS", 5000)
+        limit = current_app.config["REPORTS_MAX_ROWS"]
         rows = case_rows(db.session, scope, lang, limit)
         with force_locale(lang):
             data = render_pdf(
