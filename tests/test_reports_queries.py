@@ -23,13 +23,14 @@ def test_grouped_queries_only_count_the_users_partners(ctx, factories):
         cases = queries.case_figures(ctx, scope)
         clients = queries.client_figures(ctx, scope)
         contacts = queries.contact_figures(ctx, scope)
-        totals = queries.case_totals(ctx, scope)
+        persons = queries.person_figures(ctx, scope)
     assert set(cases["partner"]) == {(migra,)}
     assert cases["partner"][(migra,)][0] == 4
     assert sum(m[0] for m in cases["quarter"].values()) == 4
     assert sum(m[0] for m in clients["citizenship"].values()) == 4
     assert set(contacts["partner_kind"]) == {(migra, "first_contact")}
-    assert totals == (4, 4)
+    assert persons["total"] == 4 and persons["partner"] == {(migra,): (4,)}
+    assert sum(v[0] for v in persons["quarter"].values()) == 4
 
 
 def test_network_wide_scope_counts_every_partner(ctx, factories):
@@ -38,6 +39,9 @@ def test_network_wide_scope_counts_every_partner(ctx, factories):
     cases = queries.case_figures(ctx, scope)
     assert {k: v[0] for k, v in cases["partner"].items()} == {(migra,): 4, (agsa,): 7}
     assert cases["quarter"][(20131,)][0] == 11
+    persons = queries.person_figures(ctx, scope)
+    assert persons["quarter"] == {(20131,): (11,)} and persons["total"] == 11
+    assert persons["partner"] == {(migra,): (4,), (agsa,): (7,)}
     contacts = queries.contact_figures(ctx, scope)
     assert contacts["quarter_kind"][(20131, "first_contact")] == (11,)
     bands = queries.client_figures(ctx, scope)["gender_age"]

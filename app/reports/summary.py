@@ -21,11 +21,9 @@ TOP = 10
 
 def build_summary(session, scope, locale):
     """Everything the summary template and the dashboard show, for one scope and language."""
-    cases = queries.case_figures(session, scope)
-    persons = queries.person_figures(session, scope)
-    clients = queries.client_figures(session, scope)
-    contacts = queries.contact_figures(session, scope)
-    total_cases, total_clients = queries.case_totals(session, scope)
+    figures = queries.fetch_distributions(session, scope)
+    cases, persons, clients, contacts = (figures[k] for k in ("cases", "persons", "clients", "contacts"))
+    total_cases, total_clients = sum(v[0] for v in cases["quarter"].values()), persons["total"]
     fmt = partial(format_decimal, locale=locale)
     not_stated = _("not stated")
 
