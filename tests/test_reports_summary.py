@@ -1,9 +1,9 @@
 """Management summary PDF: numbers equal independent counts, small cells are suppressed, scope holds."""
 import io
-import re
 from datetime import date
 
 import pytest
+from flask import template_rendered
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
@@ -70,11 +70,16 @@ def test_summary_numbers_equal_database_counts(login_as, ctx, dataset):
     assert "Nachname" not in text and "Vorname" not in text  # no personal data
 
 
-def test_summary_in_german_is_the_default(login_as, dataset):
+def test_summary_in_german_is_the_default(app, login_as, dataset):
     client = login_as("t_mgmt", "Management", partners=("migra",))
-    text, _ = pdf_text(client.get("/reports/summary.pdf?period=2013&partner=migra&state=all"))
-    assert "Seite 1 von" in text or "Page 1 of" in text  # msgids are English until translated
-    assert re.search(r"31\.12\.2013", text)  # German date format of the cut-off date
+    languages = []
+    with template_rendered.connected_to(lambda sender, template, context: languages.append(context["locale"]), app):
+        text, _ = pdf_text(client.get("/reports/summary.pdf?period=2013&partner=migra&state=all"))
+        pdf_text(client.get("/reports/summary.pdf?period=2013&lang=en"))
+        pdf_text(client.get("/reports/summary.pdf?period=2013&lang=xx"))
+    assert languages == ["de", "en", "de"]
+    assert "31.12.2013" in text  # German date format of the cut-off date
+    assert "migra e.V." in text and "Auslandsgesellschaft" not in text
 
 
 def test_summary_for_a_partner_outside_the_scope_is_not_found(login_as, dataset):

@@ -4,11 +4,9 @@ Every statement is an ORM-enabled ``select()`` over the mapped classes, executed
 session, so the partner scope (app.security.scoping) restricts it like any other query.
 
 On PostgreSQL each table is scanned once with ``GROUPING SETS`` (DESIGN.md §7: one scan of 1M cases
-~1.2 s against ~2.0 s for separate GROUP BY queries); SQLite has no grouping sets and gets one
-GROUP BY per set, with the same result shape.
+~1.2 s against ~2.0 s for separate GROUP BY queries), and the independent scans run concurrently;
+SQLite has no grouping sets and gets one GROUP BY per set, with the same result shape.
 """
-WORK_MEM = "64MB"  # per report transaction on PostgreSQL: hash aggregates of 1M cases stay in memory
-
 from concurrent.futures import ThreadPoolExecutor
 
 from flask import current_app
@@ -16,12 +14,13 @@ from sqlalchemy import (Integer, bindparam, case, cast, extract, func, literal_c
                         tuple_)
 
 from app.cases.models import Case, Contact
-from app.extensions import db
-from app.security.scoping import current_scope, partner_scope, system_scope
 from app.clients.models import Client
+from app.extensions import db
 from app.funding.models import Funding
+from app.security.scoping import current_scope, partner_scope, system_scope
 from app.trainings.models import Training
 
+WORK_MEM = "64MB"  # per report transaction on PostgreSQL, so that hash aggregates stay in memory
 AGE_BANDS = ("under_25", "25_34", "35_44", "45_54", "55_plus")
 
 
