@@ -67,6 +67,9 @@ def test_summary_numbers_equal_database_counts(login_as, ctx, dataset):
     assert line(text, "migra e.V.") == [".", ".", ".", "9"]
     assert line(text, "Total", after="Comparison of partners") == ["11", "11", "11", "9"]
     assert "Page 1 of" in text
+    # Trainings (8 female, 5 male, 6 hours) and funding (planned 120,000, spent 90,000) in full.
+    assert line(text, "Jobcenter", after="Trainings in intercultural competence") == ["1", "6", "8", "5", "0"]
+    assert line(text, "migra e.V. BMAS", after="Funding: planned and spent") == ["120,000.00", "90,000.00", "75"]
     assert "Nachname" not in text and "Vorname" not in text  # no personal data
 
 
@@ -137,3 +140,19 @@ def test_confirmation_link_for_the_case_page(app):
 
     with app.test_request_context():
         assert 'href="/cases/42/confirmation.pdf"' in str(confirmation_link(42))
+
+
+def test_reports_menu_for_management_only(app, make_user):
+    from flask import g
+    from flask_login import login_user
+
+    def menu_for(username, role):
+        user_id = make_user(username, role, ("migra",))
+        with app.test_request_context("/"):
+            g.user = app.appbuilder.sm.get_user_by_id(user_id)
+            login_user(g.user)
+            return {item["name"]: item for item in app.appbuilder.menu.get_data()}
+
+    reports = menu_for("t_mgmt", "Management")["Reports"]
+    assert {child["url"] for child in reports["childs"]} == {"/reports/dashboard", "/reports/summary.pdf"}
+    assert "Reports" not in menu_for("t_staff", "Staff")
