@@ -23,7 +23,8 @@ def build_summary(session, scope, locale):
     """Everything the summary template and the dashboard show, for one scope and language."""
     figures = queries.fetch_distributions(session, scope)
     cases, persons, clients, contacts = (figures[k] for k in ("cases", "persons", "clients", "contacts"))
-    total_cases, total_clients = sum(v[0] for v in cases["quarter"].values()), persons["total"]
+    total_cases = sum(v[0] for v in cases["quarter"].values())
+    total_clients = sum(v[0] for v in clients["gender_age"].values())
     fmt = partial(format_decimal, locale=locale)
     not_stated = _("not stated")
 
