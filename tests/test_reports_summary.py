@@ -156,3 +156,12 @@ def test_reports_menu_for_management_only(app, make_user):
     reports = menu_for("t_mgmt", "Management")["Reports"]
     assert {child["url"] for child in reports["childs"]} == {"/reports/dashboard", "/reports/summary.pdf"}
     assert "Reports" not in menu_for("t_staff", "Staff")
+
+
+def test_state_filter_and_network_wide_admin(login_as, dataset):
+    client = login_as("t_admin", "Admin", partners=())
+    text, _ = pdf_text(client.get("/reports/summary.pdf?period=all&state=all&lang=en"))
+    assert line(text, "Total", after="Key figures")[:3] == ["11", "9", "12"]  # the 2012 case has no contact
+    text, _ = pdf_text(client.get("/reports/summary.pdf?period=2013&state=ST&lang=en"))
+    assert line(text, "Total", after="Key figures") == [".", "–", ".", "."]  # agsa's 2 cases only
+    assert client.get("/reports/summary.pdf?state=XX").status_code == 404
