@@ -92,6 +92,10 @@ class Config:
         "en": {"flag": "gb", "name": "English"},
     }
 
+    # Report PDFs: the longest case list (rows), and PDF/A-3b for every document (archiving).
+    REPORTS_MAX_ROWS = int(os.environ.get("REPORTS_MAX_ROWS", "5000"))
+    REPORTS_PDFA = _env_flag("REPORTS_PDFA")
+
     HOST = os.environ.get("HOST", "127.0.0.1")
     PORT = int(os.environ.get("PORT", "5000"))
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")

@@ -12,6 +12,7 @@ def register_views(appbuilder):
     _register_api(appbuilder)
     _register_security(appbuilder)
     _register_transfer(appbuilder)
+    _register_reports(appbuilder)
 
 
 def _register_ui(appbuilder):
@@ -89,3 +90,20 @@ def _register_transfer(appbuilder):
                         icon="fa-file-text-o", category="Reports", category_label=_l("Reports"))
     appbuilder.add_link("Case export Excel", href="/exports/cases.xlsx", label=_l("Export cases (Excel)"),
                         icon="fa-file-excel-o", category="Reports", category_label=_l("Reports"))
+
+
+def _register_reports(appbuilder):
+    """Menu Reports: dashboard, summary PDF and case list PDF; the confirmation letter (no menu item)."""
+    from flask import current_app
+
+    from app.reports.confirmation import confirmation_link
+    from app.reports.rendering import template_filters
+    from app.reports.views import ConfirmationView, ReportsView
+
+    current_app.jinja_env.filters.update(template_filters())
+    current_app.jinja_env.globals["confirmation_link"] = confirmation_link
+    appbuilder.add_view(ReportsView, "Dashboard", label=_l("Dashboard"), icon="fa-bar-chart",
+                        category="Reports", category_label=_l("Reports"))
+    appbuilder.add_link("Management summary", label=_l("Management summary (PDF)"),
+                        href="/reports/summary.pdf", icon="fa-file-pdf-o", category="Reports")
+    appbuilder.add_view_no_menu(ConfirmationView)

@@ -73,7 +73,8 @@ FAB_ROLES = {
     + _write(USERS)
     + _menus("Counselling", "Clients", "Cases", "Contacts", "Network", "Partners", "Funding periods",
              "Funding", "Trainings", "Catalogues", "Reference occupations", "Competent bodies",
-             "Countries", "Reports", "Administration", "Users of my partners", "Audit trail", *_EXPORT_MENUS),
+             "Countries", "Reports", "Dashboard", "Management summary", "Administration",
+             "Users of my partners", "Audit trail", *_EXPORT_MENUS),
     "Staff": _SELF_SERVICE
     + _write(CLIENTS, CASES, TRAININGS)
     + _read(PARTNERS, FUNDING_PERIODS, CATALOGUES, EXPORTS)
@@ -83,7 +84,8 @@ FAB_ROLES = {
     "Management": _SELF_SERVICE
     + _read(TRAININGS, FUNDING, PARTNERS, FUNDING_PERIODS, CATALOGUES, REPORTS, EXPORTS)
     + _menus("Network", "Partners", "Funding periods", "Funding", "Trainings", "Catalogues",
-             "Reference occupations", "Competent bodies", "Countries", "Reports", *_EXPORT_MENUS),
+             "Reference occupations", "Competent bodies", "Countries", "Reports", "Dashboard",
+             "Management summary", *_EXPORT_MENUS),
 }
 
 

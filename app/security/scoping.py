@@ -148,11 +148,22 @@ def _restrict_to_scope(state):
     if scope.unrestricted:
         return
     ids = tuple(sorted(scope.partner_ids))
-    state.statement = state.statement.options(
-        with_loader_criteria(
-            PartnerScoped, lambda cls: cls.partner_id.in_(ids), include_aliases=True
-        )
-    )
+    state.statement = state.statement.options(*(
+        with_loader_criteria(cls, lambda c: c.partner_id.in_(ids), include_aliases=True)
+        for cls in _scoped_classes()
+    ))
+
+
+def _scoped_classes():
+    """The mapped subclasses of PartnerScoped.
+
+    SQLAlchemy 2.1 evaluates a criteria lambda once against the class it is given; the marker
+    mixin itself has no ``partner_id`` (it is declared per model), so the criteria are stated per
+    mapped class instead.
+    """
+    from flask_appbuilder import Model
+
+    return [m.class_ for m in Model.registry.mappers if issubclass(m.class_, PartnerScoped)]
 
 
 def ensure_in_scope(obj, partner_id=None):

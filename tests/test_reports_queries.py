@@ -1,0 +1,49 @@
+"""The summary's GROUP BY / GROUPING SETS statements are restricted by the ORM partner scope."""
+from dataclasses import replace
+from datetime import date
+
+from app.reports import queries
+from app.reports.scope import resolve_scope
+from app.security.scoping import partner_scope
+
+
+def _dataset(factories):
+    for partner, n in (("migra", 4), ("agsa", 7)):
+        for i in range(n):
+            case = factories.case(partner=partner, opened_on=date(2013, 2 + i % 2, 10))
+            factories.contact(case)
+    return factories.partner("migra").id, factories.partner("agsa").id
+
+
+def test_grouped_queries_only_count_the_users_partners(ctx, factories):
+    migra, agsa = _dataset(factories)
+    with partner_scope({migra}):
+        # Without any partner criteria of its own: only the ORM scope restricts the statements.
+        scope = replace(resolve_scope(ctx, period="2013"), network_wide=True)
+        cases = queries.case_figures(ctx, scope)
+        clients = queries.client_figures(ctx, scope)
+        contacts = queries.contact_figures(ctx, scope)
+        persons = queries.person_figures(ctx, scope)
+    assert set(cases["partner"]) == {(migra,)}
+    assert cases["partner"][(migra,)][0] == 4
+    assert sum(m[0] for m in cases["quarter"].values()) == 4
+    assert sum(m[0] for m in clients["citizenship"].values()) == 4
+    assert set(contacts["partner_kind"]) == {(migra, "first_contact")}
+    assert persons["partner"] == {(migra,): (4,)}
+    assert sum(v[0] for v in persons["quarter"].values()) == 4
+
+
+def test_network_wide_scope_counts_every_partner(ctx, factories):
+    migra, agsa = _dataset(factories)
+    scope = resolve_scope(ctx, period="2013")
+    cases = queries.case_figures(ctx, scope)
+    assert {k: v[0] for k, v in cases["partner"].items()} == {(migra,): 4, (agsa,): 7}
+    assert cases["quarter"][(20131,)][0] == 11
+    persons = queries.person_figures(ctx, scope)
+    assert persons["quarter"] == {(20131,): (11,)}
+    assert persons["partner"] == {(migra,): (4,), (agsa,): (7,)}
+    contacts = queries.contact_figures(ctx, scope)
+    assert contacts["quarter_kind"][(20131, "first_contact")] == (11,)
+    bands = queries.client_figures(ctx, scope)["gender_age"]
+    # born 17.05.1980, scope ends 31.12.2013: 33 years old
+    assert bands == {("female", "25_34"): (11,)}
