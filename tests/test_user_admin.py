@@ -65,3 +65,12 @@ def test_staff_cannot_open_user_admin(login_as, client):
     login_as("t_staff", "Staff", ["migra"])
     response = client.get("/partnerusers/list/")
     assert response.status_code in (302, 403)
+
+
+def test_refused_grant_keeps_the_form_and_says_why(login_as, client, ctx):
+    login_as("t_padmin", "PartnerAdmin", ["migra"])
+    response = post_form(client, "/partnerusers/add", _new_user_form(ctx, "t_keepme", "Staff", ["genres"]))
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'value="t_keepme"' in html  # what the admin typed is still there
+    assert _user(ctx, "t_keepme") is None

@@ -5,7 +5,6 @@ hand out only those two roles for its own partners (never Admin, never another p
 rules serve the CLI (``iq user-add``) through ``grantable_roles``/``check_grant``.
 """
 from flask import abort, current_app, g
-from flask_appbuilder import ModelView
 from flask_appbuilder.fields import QuerySelectMultipleField
 from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, Select2ManyWidget, Select2Widget
 from flask_appbuilder.models.filters import BaseFilter
@@ -19,10 +18,11 @@ from wtforms import PasswordField, SelectField
 from wtforms.validators import DataRequired, EqualTo, Optional
 
 from app.core.errors import DomainError, ScopeError
+from app.core.views import IqModelView
 from app.extensions import db
 from app.partners.models import Partner
 from app.security.models import Membership
-from app.security.roles import READ_WRITE, ROLE_LABELS, USERS
+from app.security.roles import ROLE_LABELS, USERS
 from app.security.scoping import current_scope, log_denied
 
 PARTNER_ROLES = ("PartnerAdmin", "Staff", "Management")
@@ -92,11 +92,10 @@ def _role_choices():
     return [(name, str(ROLE_LABELS[name])) for name in grantable_roles(current_scope())]
 
 
-class PartnerUserView(ModelView):
+class PartnerUserView(IqModelView):
     datamodel = SQLAInterface(User)
     route_base = "/partnerusers"
     class_permission_name = USERS
-    method_permission_name = READ_WRITE
     include_route_methods = {"list", "show", "add", "edit"}
     base_filters = [["id", UsersInScope, lambda: None]]
     base_order = ("username", "asc")
