@@ -292,3 +292,61 @@ def test_new_partner_owned_model_is_scoped_without_code(app, ctx, factories, adm
         ctx.rollback()
         ScratchNote.__table__.drop(admin_engine)
         Model.metadata.remove(ScratchNote.__table__)
+
+
+def _pdf_text(response):
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
+
+
+# role → expected status of (summary for B, confirmation of B's case, export filtered to B)
+DOCUMENTS = {
+    "staff_a": (403, 404, (200, 404)),
+    "staff_b": (403, 200, (200,)),
+    "mgmt_a": (404, 403, (200, 404)),
+    "mgmt_all": (200, 403, (200,)),
+    "padmin_a": (404, 404, (200, 404)),
+    "admin": (200, 200, (200,)),
+    "anonymous": (302, 302, (302,)),
+}
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_documents_exports_and_dashboard(role, client, ctx, world, as_role):
+    as_role(role)
+    before = snapshot(ctx)
+    summary_status, letter_status, export_statuses = DOCUMENTS[role]
+    number_b, name_b = world["genres"]["number"], f"{world['genres']['marker']}client"
+
+    summary = client.get("/reports/summary.pdf?partner=genres&period=all&state=all")
+    assert summary.status_code == summary_status
+    letter = client.get(f"/cases/{world['genres']['ids']['case']}/confirmation.pdf")
+    assert letter.status_code == letter_status
+    if letter_status == 200:
+        assert name_b in _pdf_text(letter)  # positive control: the letter names B's client
+
+    for fmt in ("csv", "xlsx"):
+        export = client.get(f"/exports/cases.{fmt}?partner=genres")
+        assert export.status_code in export_statuses
+        if fmt == "csv" and export.status_code == 200:
+            body = export.get_data(as_text=True)
+            assert (number_b in body) == sees(role, "genres")
+    full_export = client.get("/exports/cases.csv")
+    if full_export.status_code == 200:
+        body = full_export.get_data(as_text=True)
+        assert (number_b in body) == sees(role, "genres")
+        assert name_b not in body or (sees(role, "genres") and role != "mgmt_all")
+
+    everything = client.get("/reports/summary.pdf?partner=all&period=all&state=all")
+    if everything.status_code == 200:
+        text = _pdf_text(everything)
+        if not sees(role, "genres"):
+            assert "Genres" not in text
+        assert name_b not in text and number_b not in text  # never personal data in a summary
+    dashboard = client.get("/reports/dashboard?partner=genres")
+    assert dashboard.status_code == {"mgmt_all": 200, "admin": 200, "anonymous": 302, "staff_a": 403,
+                                     "staff_b": 403}.get(role, 404)
+    assert snapshot(ctx) == before
