@@ -111,6 +111,9 @@ class TestConfig(Config):
     """Tests: CSRF stays on (the suite fetches tokens like a browser does)."""
 
     TESTING = True
+    # Tests assert messages in English (the msgids); the German default of production is
+    # checked explicitly by the tests that use the `german_default` fixture.
+    BABEL_DEFAULT_LOCALE = "en"
 
     def __init__(self, database_url=None):
         self.SECRET_KEY = secrets.token_hex(32)

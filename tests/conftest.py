@@ -238,3 +238,15 @@ def factories(ctx):
     from tests.factories import Factories
 
     return Factories(ctx)
+
+
+@pytest.fixture
+def german_default(app):
+    """Production's default language (German) for the tests that check it."""
+    from config import Config
+
+    app.config["BABEL_DEFAULT_LOCALE"] = Config.BABEL_DEFAULT_LOCALE
+    try:
+        yield
+    finally:
+        app.config["BABEL_DEFAULT_LOCALE"] = "en"

@@ -41,7 +41,7 @@ def test_partner_page_lists_only_the_partners_own_records(login_as, client, fact
     assert "Eigene" in html and "Andere" not in html
 
 
-def test_language_switch_is_offered_and_changes_the_ui(login_as, client, factories):
+def test_language_switch_is_offered_and_changes_the_ui(german_default, login_as, client, factories):
     login_as("t_staff", "Staff", ("migra",))
     html = client.get("/clientview/list/").get_data(as_text=True)
     assert 'href="/lang/en"' in html  # FAB's language menu offers the other language
@@ -85,3 +85,16 @@ def test_staff_menu_has_no_administration(login_as, client):
     html = client.get("/clientview/list/").get_data(as_text=True)
     assert 'href="/clientview/list/"' in html
     assert 'href="/auditeventview/list/"' not in html and 'href="/fundingview/list/"' not in html
+
+
+def test_our_catalogue_translates_the_ui(german_default, login_as, client):
+    """German by default from translations/de (not just FAB's own strings), English on request."""
+    from config import Config
+
+    assert Config.BABEL_DEFAULT_LOCALE == "de"
+    login_as("t_staff", "Staff", ("migra",))
+    german = client.get("/clientview/list/").get_data(as_text=True)
+    assert "Beratung" in german and "Ratsuchende" in german
+    client.get("/lang/en")
+    english = client.get("/clientview/list/").get_data(as_text=True)
+    assert "Counselling" in english and "Clients" in english and "Ratsuchende" not in english
