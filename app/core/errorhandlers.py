@@ -4,7 +4,7 @@ import logging
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import Forbidden, HTTPException, NotFound
 
 from app.core.errors import DomainError, ScopeError
 
@@ -40,6 +40,10 @@ def register_error_handlers(app):
             log.warning("not found: user=%s path=%s object=%s", user.username, request.path,
                         (request.view_args or {}).get("pk"))
         return _answer(404, _("Not found."))
+
+    @app.errorhandler(Forbidden)
+    def _forbidden(error):
+        return _answer(403, _("You are not allowed to open this page."))
 
     @app.errorhandler(DomainError)
     def _domain(error):

@@ -108,9 +108,10 @@ class AjaxSelectWidget:
         option = ""
         if field.data is not None:
             option = f'<option value="{field.data.id}" selected>{escape(field.source.text(field.data))}</option>'
+        placeholder = _("Type to search")
         return Markup(
             f'<select id="{escape(field.id)}" name="{escape(field.name)}" class="form-control iq-ajax-select" '
-            f'data-url="{escape(url)}" data-placeholder="{escape(_("Type to search"))}">{option}</select>'
+            f'data-url="{escape(url)}" data-placeholder="{escape(placeholder)}">{option}</select>'
         )
 
 
