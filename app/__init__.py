@@ -28,6 +28,8 @@ def create_app(config=None):
         format="%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
     )
     _install_request_id_logging()
+    # WeasyPrint reports every rendering step at INFO; only its warnings matter in the log.
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)
 
     from app.extensions import appbuilder, db, migrate
 

@@ -297,7 +297,9 @@ def load_demo(session, clients=2000, cases=5000, seed=1):
                 opened = owner[2]
             else:
                 owner = gen.rng.choice(owners)
-                opened = min(gen.end, owner[2] + timedelta(days=gen.rng.randrange(EXTRA_CASE_DAYS)))
+                # Within two years of the first case, never past the end (no pile-up on the last day).
+                span = min(EXTRA_CASE_DAYS, (gen.end - owner[2]).days)
+                opened = owner[2] + timedelta(days=gen.rng.randrange(span + 1))
             row = gen.case(next_case + n, owner, opened)
             contacts = gen.contacts(next_contact, row[0], row[1], opened, row[5])
             next_contact += len(contacts)
