@@ -10,6 +10,8 @@ from app.security.roles import CATALOGUES
 
 
 class CompetentBodyView(IqModelView):
+    singular = _l("Competent body")
+    plural = _l("Competent bodies")
     datamodel = SQLAInterface(CompetentBody)
     class_permission_name = CATALOGUES
     base_order = ("name", "asc")
@@ -30,6 +32,8 @@ class CompetentBodyView(IqModelView):
 
 
 class ReferenceOccupationView(IqModelView):
+    singular = _l("Reference occupation")
+    plural = _l("Reference occupations")
     datamodel = SQLAInterface(ReferenceOccupation)
     class_permission_name = CATALOGUES
     base_order = ("name_de", "asc")
@@ -62,6 +66,8 @@ class ReferenceOccupationView(IqModelView):
 
 
 class CountryView(IqModelView):
+    singular = _l("Country")
+    plural = _l("Countries")
     datamodel = SQLAInterface(Country)
     class_permission_name = CATALOGUES
     base_order = ("code", "asc")

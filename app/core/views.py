@@ -12,7 +12,7 @@ from flask_appbuilder import ModelView, expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_args, get_page_size_args
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import LazyString, get_locale, gettext as _, lazy_gettext as _l
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
@@ -93,6 +93,19 @@ class IqModelView(ModelView):
     @_related_views.setter
     def _related_views(self, views):
         self.__dict__["_iq_related_views"] = views
+
+    # --- titles: FAB builds untranslatable ones ("List Case") from the class name ---------------
+    singular = None  # e.g. _l("Case")
+    plural = None  # e.g. _l("Cases")
+
+    def _init_titles(self):
+        if self.plural is not None:
+            singular, plural = self.singular, self.plural
+            self.list_title = self.list_title or plural
+            self.show_title = self.show_title or singular
+            self.add_title = self.add_title or LazyString(lambda: _("%(what)s – new", what=singular))
+            self.edit_title = self.edit_title or LazyString(lambda: _("%(what)s – edit", what=singular))
+        super()._init_titles()
 
     def get_init_inner_views(self):
         return self.__dict__.setdefault("_iq_related_views", [])

@@ -17,6 +17,8 @@ _FUNDING_LABELS = {
 
 
 class FundingView(IqModelView):
+    singular = _l("Funding")
+    plural = _l("Funding")
     datamodel = SQLAInterface(Funding)
     class_permission_name = FUNDING
     owning_partner = True
@@ -37,6 +39,8 @@ class FundingView(IqModelView):
 
 
 class FundingPeriodView(IqModelView):
+    singular = _l("Funding period")
+    plural = _l("Funding periods")
     datamodel = SQLAInterface(FundingPeriod)
     class_permission_name = FUNDING_PERIODS
     base_order = ("start", "desc")

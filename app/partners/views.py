@@ -14,6 +14,8 @@ from app.trainings.views import TrainingView
 
 
 class PartnerView(IqModelView):
+    singular = _l("Partner")
+    plural = _l("Partners")
     datamodel = SQLAInterface(Partner)
     class_permission_name = PARTNERS
     base_order = ("code", "asc")

@@ -12,6 +12,8 @@ def _timestamp(value):
 
 
 class AuditEventView(IqModelView):
+    singular = _l("Audit event")
+    plural = _l("Audit trail")
     datamodel = SQLAInterface(AuditEvent)
     class_permission_name = AUDIT
     base_permissions = ["can_read"]

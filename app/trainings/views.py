@@ -13,6 +13,8 @@ _FIELDS = ["date", "title", "target_institution", "hours", "participants_female"
 
 
 class TrainingView(BulkDeleteMixin, IqModelView):
+    singular = _l("Training")
+    plural = _l("Trainings")
     datamodel = SQLAInterface(Training)
     class_permission_name = TRAININGS
     owning_partner = True
