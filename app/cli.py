@@ -59,12 +59,17 @@ def demo_command(clients, cases, seed):
 @click.option("--role", required=True, help="Admin, PartnerAdmin, Staff or Management.")
 @click.option("--partner", "partners", multiple=True, help="Partner code (repeatable); not for Admin.")
 @click.option("--email", default=None)
-def user_add_command(username, password, role, partners, email):
+@click.option("--by", "acting_username", default=None,
+              help="Act as this existing user: the same rules as in the UI (a PartnerAdmin may only "
+                   "hand out Staff or Management for its own partners).")
+def user_add_command(username, password, role, partners, email, acting_username):
     """Create a user with a role and the partners it belongs to."""
-    from app.security.users import create_user
+    from app.security.users import check_acting_user, create_user
 
     with system_scope():
         try:
+            if acting_username:
+                check_acting_user(db.session, current_app.appbuilder.sm, acting_username, role, partners)
             create_user(db.session, current_app.appbuilder.sm, username, password, role, partners, email)
         except DomainError as error:
             db.session.rollback()

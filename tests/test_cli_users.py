@@ -86,3 +86,17 @@ def test_password_policy_is_also_fabs_validator(app):
         for weak in ("short1", "abcdefghijk", "12345678901", "aaaa1111aaaa"):
             with pytest.raises(PasswordComplexityValidationError):
                 password_complexity(weak)
+
+
+def test_user_add_by_a_partner_admin_follows_the_ui_rules(app, ctx, make_user):
+    make_user("t_padmin", "PartnerAdmin", ("migra",))
+    ok = _user_add(app, "t_by_ok", "--password", GOOD, "--role", "Staff", "--partner", "migra", "--by", "t_padmin")
+    assert ok.exit_code == 0, ok.output
+    before = _state(ctx)
+    for args in (("--role", "Staff", "--partner", "genres"), ("--role", "Admin"),
+                 ("--role", "PartnerAdmin", "--partner", "migra")):
+        refused = _user_add(app, "t_by_no", "--password", GOOD, *args, "--by", "t_padmin")
+        assert refused.exit_code != 0 and "Error" in refused.output
+    assert _state(ctx) == before
+    unknown = _user_add(app, "t_by_no", "--password", GOOD, "--role", "Staff", "--partner", "migra", "--by", "nobody")
+    assert unknown.exit_code != 0 and "nobody" in unknown.output

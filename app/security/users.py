@@ -33,7 +33,7 @@ def password_problem(password, username=None):
     if username and username.lower() in password.lower():
         return _("The password must not contain the user name.")
     if len(set(password)) < 5:
-        return _("The password repeats too few different characters.")
+        return _("The password contains too few different characters.")
     return None
 
 
@@ -107,3 +107,16 @@ def reset_password(session, sm, user, password):
         raise DomainError(problem, field="password")
     sm.reset_password(user.id, password)
     session.commit()
+
+
+def check_acting_user(session, sm, acting_username, role, partner_codes):
+    """Apply the UI's rules for who may grant what (``iq user-add --by``)."""
+    from app.security.scoping import scope_for_user
+    from app.security.user_admin import check_grant
+
+    acting = sm.find_user(username=acting_username)
+    if acting is None or not acting.is_active:
+        raise DomainError(_("Unknown or inactive user “%(name)s”.", name=acting_username), field="by")
+    scope = scope_for_user(session, acting)
+    ids = list(session.scalars(select(Partner.id).where(Partner.code.in_(list(partner_codes)))))
+    check_grant(scope, role, ids)
