@@ -24,6 +24,7 @@ def _register_ui(appbuilder):
     from app.cases.views import CaseView, ContactView
     from app.catalogues.views import CompetentBodyView, CountryView, ReferenceOccupationView
     from app.clients.views import ClientView
+    from app.entry.views import QuickEntryView
     from app.funding.views import FundingPeriodView, FundingView
     from app.partners.views import PartnerView
     from app.security.views import AuditEventView
@@ -31,6 +32,7 @@ def _register_ui(appbuilder):
 
     menus = [
         ("Counselling", _l("Counselling"), "fa-comments", [
+            (QuickEntryView, "New counselling", _l("New counselling"), "fa-plus-circle"),
             (ClientView, "Clients", _l("Clients"), "fa-user"),
             (CaseView, "Cases", _l("Cases"), "fa-folder-open"),
             (ContactView, "Contacts", _l("Contacts"), "fa-handshake"),
