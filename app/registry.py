@@ -8,6 +8,10 @@ def register_views(appbuilder):
     from app.home.views import health
 
     current_app.register_blueprint(health)
+    # Templates ask for permissions through this global: FAB's ``"can_x" | is_item_visible("View")``
+    # with constant arguments is folded by Jinja's optimizer at compile time, i.e. answered once
+    # for the first user who renders the template.
+    current_app.jinja_env.globals["user_may"] = appbuilder.sm.has_access
     _register_ui(appbuilder)
     _register_api(appbuilder)
     _register_security(appbuilder)
