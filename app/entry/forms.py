@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional
+from wtforms.widgets import TextInput
 
 from app.core.enums import (CHANNELS, ENQUIRERS, GENDERS, OUTCOMES, QUALIFICATION_TYPES,
                             REFERRAL_SOURCES)
@@ -37,14 +38,14 @@ def _enum(label, enumeration):
 class QuickEntryForm(FlaskForm):
     partner = SelectField(_l("Partner"), coerce=_optional_int, validate_choice=False)
     opened_on = DateField(_l("Date of the first contact"), [DataRequired()], format=DATE_FORMATS,
-                          render_kw={"placeholder": "TT.MM.JJJJ", "autofocus": True})
+                          widget=TextInput(), render_kw={"placeholder": "TT.MM.JJJJ", "autofocus": True})
     channel = SelectField(_l("Channel"), choices=lambda: CHANNELS.choices(), validate_choice=False)
     minutes = IntegerField(_l("Minutes"), [Optional()])
     client = AjaxRelatedField(_l("Existing client"), source=CLIENT_SEARCH, endpoint="QuickEntryView.options",
                               description=_l("Name, client number or birth date"))
     first_name = StringField(_l("First name"))
     last_name = StringField(_l("Last name"))
-    birth_date = DateField(_l("Birth date"), [Optional()], format=DATE_FORMATS,
+    birth_date = DateField(_l("Birth date"), [Optional()], format=DATE_FORMATS, widget=TextInput(),
                            render_kw={"placeholder": "TT.MM.JJJJ"})
     gender = _enum(_l("Gender"), GENDERS)
     citizenship = CountryField(_l("Citizenship"))
