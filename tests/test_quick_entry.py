@@ -107,3 +107,13 @@ def test_duplicate_is_shown_and_the_existing_client_can_be_used(login_as, client
 def test_management_may_not_enter_cases(login_as, client):
     login_as("t_mgmt", "Management", ("genres",))
     assert client.get(URL).status_code in (302, 403)
+
+
+def test_client_search_by_name_number_and_birth_date_within_the_partner(login_as, client, factories):
+    own = factories.client(partner="genres", last_name="Petrenko", birth_date=date(1979, 4, 1))
+    factories.client(partner="vsp", last_name="Petrenko", birth_date=date(1979, 4, 1))
+    login_as("t_staff", "Staff", ("genres",))
+    for term in ("Petr", own.client_number, "01.04.1979", "1979-04-01"):
+        results = client.get("/entry/options/client", query_string={"q": term}).get_json()["results"]
+        assert [r["id"] for r in results] == [own.id], term
+    assert client.get("/entry/options/partner?q=a").status_code == 404

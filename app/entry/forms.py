@@ -15,6 +15,7 @@ from app.core.enums import (CHANNELS, ENQUIRERS, GENDERS, OUTCOMES, QUALIFICATIO
 from app.core.forms import AjaxRelatedField
 from app.entry.fields import DATE_FORMATS, CLIENT_SEARCH, CountryField, OccupationField
 
+DATE_HINT = _l("DD.MM.YYYY")
 CLIENT_FIELDS = ["first_name", "last_name", "birth_date", "gender", "citizenship", "country_of_birth",
                  "counselling_language"]
 CASE_FIELDS = ["enquirer", "referral_source", "qualification_title", "qualification_type",
@@ -38,7 +39,7 @@ def _enum(label, enumeration):
 class QuickEntryForm(FlaskForm):
     partner = SelectField(_l("Partner"), coerce=_optional_int, validate_choice=False)
     opened_on = DateField(_l("Date of the first contact"), [DataRequired()], format=DATE_FORMATS,
-                          widget=TextInput(), render_kw={"placeholder": "TT.MM.JJJJ", "autofocus": True})
+                          widget=TextInput(), render_kw={"placeholder": DATE_HINT, "autofocus": True})
     channel = SelectField(_l("Channel"), choices=lambda: CHANNELS.choices(), validate_choice=False)
     minutes = IntegerField(_l("Minutes"), [Optional()])
     client = AjaxRelatedField(_l("Existing client"), source=CLIENT_SEARCH, endpoint="QuickEntryView.options",
@@ -46,7 +47,7 @@ class QuickEntryForm(FlaskForm):
     first_name = StringField(_l("First name"))
     last_name = StringField(_l("Last name"))
     birth_date = DateField(_l("Birth date"), [Optional()], format=DATE_FORMATS, widget=TextInput(),
-                           render_kw={"placeholder": "TT.MM.JJJJ"})
+                           render_kw={"placeholder": DATE_HINT})
     gender = _enum(_l("Gender"), GENDERS)
     citizenship = CountryField(_l("Citizenship"))
     country_of_birth = CountryField(_l("Country of birth"))
