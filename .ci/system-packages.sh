@@ -2,7 +2,7 @@
 # Debian packages the app and its tests need; installed only when missing (never a browser download).
 set -euo pipefail
 need=()
-for pkg in fonts-dejavu-core fonts-noto-core libpango-1.0-0 libpangoft2-1.0-0; do
+for pkg in fonts-dejavu-core fonts-noto-core libpango-1.0-0 libpangoft2-1.0-0 chromium; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ "${#need[@]}" -gt 0 ]; then

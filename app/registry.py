@@ -8,6 +8,10 @@ def register_views(appbuilder):
     from app.home.views import health
 
     current_app.register_blueprint(health)
+    # Templates ask for permissions through this global: FAB's ``"can_x" | is_item_visible("View")``
+    # with constant arguments is folded by Jinja's optimizer at compile time, i.e. answered once
+    # for the first user who renders the template.
+    current_app.jinja_env.globals["user_may"] = appbuilder.sm.has_access
     _register_ui(appbuilder)
     _register_api(appbuilder)
     _register_security(appbuilder)
@@ -24,6 +28,7 @@ def _register_ui(appbuilder):
     from app.cases.views import CaseView, ContactView
     from app.catalogues.views import CompetentBodyView, CountryView, ReferenceOccupationView
     from app.clients.views import ClientView
+    from app.entry.views import QuickEntryView
     from app.funding.views import FundingPeriodView, FundingView
     from app.partners.views import PartnerView
     from app.security.views import AuditEventView
@@ -31,6 +36,7 @@ def _register_ui(appbuilder):
 
     menus = [
         ("Counselling", _l("Counselling"), "fa-comments", [
+            (QuickEntryView, "New counselling", _l("New counselling"), "fa-plus-circle"),
             (ClientView, "Clients", _l("Clients"), "fa-user"),
             (CaseView, "Cases", _l("Cases"), "fa-folder-open"),
             (ContactView, "Contacts", _l("Contacts"), "fa-handshake"),

@@ -16,6 +16,7 @@ from app.core.forms import AjaxRelatedField, RelatedSource, country_field, enum_
 from app.core.views import (BulkDeleteMixin, IqModelView, country_formatter, date_formatters,
                             enum_formatter, version_field, yes_no)
 from app.security.roles import CASES
+from app.transfer.widgets import ExportListWidget
 
 CLIENTS = RelatedSource(
     Client, ["client_number", "last_name"],
@@ -61,6 +62,8 @@ class ContactView(BulkDeleteMixin, IqModelView):
     add_form_extra_fields = {
         "case": AjaxRelatedField(_l("Case"), [DataRequired()], source=CASE_CHOICES, endpoint="ContactView.options"),
         **edit_form_extra_fields,
+        # Added from a case page, a contact is a follow-up; the first one comes with the case.
+        "kind": enum_field(_l("Kind of contact"), CONTACT_KINDS, required=True, default="follow_up"),
     }
     formatters_columns = {**date_formatters("date"), "kind": enum_formatter(CONTACT_KINDS),
                           "channel": enum_formatter(CHANNELS)}
@@ -99,6 +102,8 @@ class CaseView(IqModelView):
     base_order = ("opened_on", "desc")
     related_views = [ContactView]
     ajax_sources = {"client": CLIENTS}
+    list_widget = ExportListWidget  # CSV/Excel buttons carrying the list's filters
+    show_template = "cases/show.html"  # follow-up contact and confirmation letter buttons
     list_columns = ["id", "client", "opened_on", "closed_on", "status", "outcome", "funding_period", "partner"]
     search_columns = ["opened_on", "closed_on", "status", "funding_period", "partner", "qualification_title",
                       "reference_occupation", "regulated", "outcome"]

@@ -113,6 +113,8 @@ class Client(PartnerOwned, TimestampMixin, Validated, Model):
 
     def validate(self):
         today = date.today()
+        if self.birth_date is None:
+            raise DomainError(_l("The birth date is required."), field="birth_date")
         if self.birth_date is not None:
             if self.birth_date >= today:
                 raise DomainError(_l("The birth date must lie in the past."), field="birth_date")

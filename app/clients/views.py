@@ -1,12 +1,16 @@
 """Clients (Ratsuchende): personal data of one partner; Management has no access at all (roles.py)."""
+from flask import g
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_babel import lazy_gettext as _l
-from wtforms import StringField
+from flask_babel import gettext as _, lazy_gettext as _l
+from wtforms import BooleanField, StringField
 
 from app.cases.views import CaseView
+from app.clients.duplicates import find_duplicates
 from app.clients.models import Client
 from app.core.enums import EMPLOYMENT_STATUSES, GENDERS, GERMAN_LEVELS, RESIDENCE_STATES, RESIDENCE_STATUSES
 from app.core.forms import country_field, enum_field, partner_field
+from app.core.errors import DomainError
+from app.core.models import format_date
 from app.core.views import (IqModelView, country_formatter, date_formatters, enum_formatter,
                             version_field)
 from app.security.roles import CLIENTS
@@ -48,7 +52,8 @@ class ClientView(IqModelView):
                     "partner"]
     search_columns = ["client_number", "last_name", "first_name", "birth_date", "gender", "citizenship",
                       "partner", "district"]
-    add_columns = ["partner"] + _PERSON + _RESIDENCE + _CONTACT + _CONSENT
+    add_columns = ["partner"] + _PERSON + _RESIDENCE + _CONTACT + _CONSENT + ["create_anyway"]
+    form_only_fields = ("create_anyway",)
     edit_columns = _PERSON + _RESIDENCE + _CONTACT + _CONSENT + ["version"]
     show_fieldsets = [
         (_l("Client"), {"fields": ["client_number", "partner"] + _PERSON}),
@@ -69,10 +74,35 @@ class ClientView(IqModelView):
         "consent_version": _l("Consent version"), "consent_withdrawn_on": _l("Consent withdrawn on"),
         "delete_after": _l("Delete after"), "version": _l("Version"),
     }
-    add_form_extra_fields = {"partner": partner_field(_l("Partner")), **_form_fields()}
+    add_form_extra_fields = {
+        "partner": partner_field(_l("Partner")), **_form_fields(),
+        "create_anyway": BooleanField(_l("Create anyway"),
+                                      description=_l("Only when the client shown as a possible duplicate "
+                                                     "is another person.")),
+    }
     edit_form_extra_fields = {**_form_fields(), "version": version_field()}
     formatters_columns = {
         **date_formatters("birth_date", "consent_given_on", "consent_withdrawn_on", "delete_after"),
         **{name: enum_formatter(enum) for name, (_label, enum, _req) in _ENUMS.items()},
         **{name: country_formatter for name in _COUNTRIES},
     }
+
+    def process_form(self, form, is_created):
+        # Views are shared between requests: the confirmation travels on ``g``, not on ``self``.
+        g.iq_create_anyway = bool(is_created and form.create_anyway.data)
+
+    def pre_add(self, item):
+        """Refuse a likely duplicate within the partner unless the user confirmed it is another person."""
+        if g.get("iq_create_anyway"):
+            return
+        found = find_duplicates(self.datamodel.session, item.partner_id, item.birth_date,
+                                item.first_name, item.last_name)
+        if found:
+            raise DomainError(duplicate_message(found), field="create_anyway")
+
+
+def duplicate_message(clients):
+    listed = "; ".join(f"{c.client_number} ({c.last_name}, {c.first_name}, {format_date(c.birth_date)})"
+                       for c in clients)
+    return _("Possible duplicate of an existing client: %(clients)s. Use the existing client, or tick "
+             "“Create anyway” if this is another person.", clients=listed)

@@ -71,6 +71,8 @@ class IqModelView(ModelView):
     owning_partner = False
     # Column name → app.core.forms.RelatedSource for the search-as-you-type endpoint.
     ajax_sources = {}
+    # Form fields that steer the save (e.g. a confirmation) but are no columns of the record.
+    form_only_fields = ()
 
     # --- search-as-you-type for AjaxRelatedField ---------------------------------------------
     @expose("/options/<column>")
@@ -168,7 +170,7 @@ class IqModelView(ModelView):
         try:
             with session.no_autoflush:
                 for name, field in form._fields.items():
-                    if name not in _NOT_POPULATED:
+                    if name not in _NOT_POPULATED and name not in self.form_only_fields:
                         field.populate_obj(item, name)
                 if adding:
                     if self.owning_partner:

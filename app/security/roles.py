@@ -78,7 +78,7 @@ FAB_ROLES = {
     "Staff": _SELF_SERVICE
     + _write(CLIENTS, CASES, TRAININGS)
     + _read(PARTNERS, FUNDING_PERIODS, CATALOGUES, EXPORTS)
-    + _menus("Counselling", "Clients", "Cases", "Contacts", "Import", "Network", "Partners", "Funding periods",
+    + _menus("Counselling", "New counselling", "Clients", "Cases", "Contacts", "Import", "Network", "Partners", "Funding periods",
              "Trainings", "Catalogues", "Reference occupations", "Competent bodies", "Countries",
              "Reports", *_EXPORT_MENUS),
     "Management": _SELF_SERVICE

@@ -1,0 +1,70 @@
+"""The "New counselling" form: a case, its first contact and, if needed, a new client, in paper-form order.
+
+The field order is the tab order (the order of the national IQ documentation sheet): the contact,
+the person, how they came, the qualification, the recognition. Only form-level checks live here
+(date formats, known catalogue entries); the rules of the domain are the models' (DomainError).
+"""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Optional
+from wtforms.widgets import TextInput
+
+from app.core.enums import (CHANNELS, ENQUIRERS, GENDERS, OUTCOMES, QUALIFICATION_TYPES,
+                            REFERRAL_SOURCES)
+from app.core.forms import AjaxRelatedField
+from app.entry.fields import DATE_FORMATS, CLIENT_SEARCH, CountryField, OccupationField
+
+DATE_HINT = _l("DD.MM.YYYY")
+CLIENT_FIELDS = ["first_name", "last_name", "birth_date", "gender", "citizenship", "country_of_birth",
+                 "counselling_language"]
+CASE_FIELDS = ["enquirer", "referral_source", "qualification_title", "qualification_type",
+               "qualification_country", "qualification_year", "reference_occupation", "regulated",
+               "competent_body", "outcome", "notes"]
+
+
+def _optional_int(value):
+    return int(value) if value not in (None, "") else None
+
+
+def _yes_no(value):
+    return {"yes": True, "no": False}.get(value) if not isinstance(value, bool) else value
+
+
+def _enum(label, enumeration):
+    return SelectField(label, choices=lambda: enumeration.choices(blank=True), validate_choice=False,
+                       filters=[lambda value: value or None])
+
+
+class QuickEntryForm(FlaskForm):
+    partner = SelectField(_l("Partner"), coerce=_optional_int, validate_choice=False)
+    opened_on = DateField(_l("Date of the first contact"), [DataRequired()], format=DATE_FORMATS,
+                          widget=TextInput(), render_kw={"placeholder": DATE_HINT, "autofocus": True})
+    channel = SelectField(_l("Channel"), choices=lambda: CHANNELS.choices(), validate_choice=False)
+    minutes = IntegerField(_l("Minutes"), [Optional()])
+    client = AjaxRelatedField(_l("Existing client"), source=CLIENT_SEARCH, endpoint="QuickEntryView.options",
+                              description=_l("Name, client number or birth date"))
+    first_name = StringField(_l("First name"))
+    last_name = StringField(_l("Last name"))
+    birth_date = DateField(_l("Birth date"), [Optional()], format=DATE_FORMATS, widget=TextInput(),
+                           render_kw={"placeholder": DATE_HINT})
+    gender = _enum(_l("Gender"), GENDERS)
+    citizenship = CountryField(_l("Citizenship"))
+    country_of_birth = CountryField(_l("Country of birth"))
+    counselling_language = StringField(_l("Counselling language (ISO 639-1)"), default="de")
+    enquirer = _enum(_l("Enquirer"), ENQUIRERS)
+    referral_source = _enum(_l("Referral source"), REFERRAL_SOURCES)
+    qualification_title = StringField(_l("Qualification (original title)"))
+    qualification_type = _enum(_l("Type of qualification"), QUALIFICATION_TYPES)
+    qualification_country = CountryField(_l("Country of qualification"))
+    qualification_year = IntegerField(_l("Year completed"), [Optional()])
+    reference_occupation = OccupationField(_l("Reference occupation"))
+    regulated = SelectField(_l("Regulated"), choices=[("", "—"), ("yes", _l("yes")), ("no", _l("no"))],
+                            coerce=_yes_no, validate_choice=False)
+    competent_body = SelectField(_l("Competent body"), coerce=_optional_int, validate_choice=False)
+    outcome = _enum(_l("Outcome"), OUTCOMES)
+    notes = TextAreaField(_l("Notes"))
+    create_anyway = BooleanField(_l("Create a new client anyway"))
+
+    def new_client_given(self):
+        return any(self[name].data for name in ("first_name", "last_name", "birth_date"))
