@@ -44,6 +44,8 @@ _CONTACT_LABELS = {
 
 
 class ContactView(BulkDeleteMixin, IqModelView):
+    singular = _l("Contact")
+    plural = _l("Contacts")
     datamodel = SQLAInterface(Contact)
     class_permission_name = CASES
     owning_partner = True
@@ -96,6 +98,8 @@ def _form_fields():
 
 
 class CaseView(IqModelView):
+    singular = _l("Case")
+    plural = _l("Cases")
     datamodel = SQLAInterface(Case)
     class_permission_name = CASES
     owning_partner = True

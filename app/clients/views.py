@@ -44,6 +44,8 @@ def _form_fields():
 
 
 class ClientView(IqModelView):
+    singular = _l("Client")
+    plural = _l("Clients")
     datamodel = SQLAInterface(Client)
     class_permission_name = CLIENTS
     owning_partner = True
