@@ -68,7 +68,8 @@ class ContactView(BulkDeleteMixin, IqModelView):
         "kind": enum_field(_l("Kind of contact"), CONTACT_KINDS, required=True, default="follow_up"),
     }
     formatters_columns = {**date_formatters("date"), "kind": enum_formatter(CONTACT_KINDS),
-                          "channel": enum_formatter(CHANNELS)}
+                          "channel": enum_formatter(CHANNELS),
+                          "counsellor": lambda user: str(user) if user else ""}
 
     def requested_partner(self, form):
         return form.case.data.partner_id if form.case.data is not None else None
@@ -138,7 +139,9 @@ class CaseView(IqModelView):
         **date_formatters("opened_on", "closed_on"),
         **{name: enum_formatter(enum) for name, (_label, enum) in _ENUMS.items()},
         "status": enum_formatter(CASE_STATUSES), "qualification_country": country_formatter,
-        "regulated": yes_no,
+        "regulated": yes_no, "counsellor": lambda user: str(user) if user else "",
+        "reference_occupation": lambda occupation: str(occupation) if occupation else "",
+        "competent_body": lambda body: str(body) if body else "",
     }
 
     def requested_partner(self, form):

@@ -55,6 +55,21 @@ def _logins(session, sm):
     return rows
 
 
+def _assign_counsellors(session):
+    """The demo staff accounts become the counsellors of their partner's demo cases and contacts."""
+    from sqlalchemy import select, update
+
+    from app.cases.models import Case, Contact
+    from app.security.models import Membership
+
+    staff = session.execute(select(Membership.partner_id, Membership.user_id).where(Membership.role == "Staff"))
+    for partner_id, user_id in staff.all():
+        for model in (Case, Contact):
+            session.execute(update(model).where(model.partner_id == partner_id, model.counsellor_id.is_(None))
+                            .values(counsellor_id=user_id).execution_options(synchronize_session=False))
+    session.commit()
+
+
 def _print_logins(url, rows):
     widths = [max(len(str(row[i])) for row in rows + [("Username", "Password", "Role", "Partner")])
               for i in range(4)]
@@ -96,6 +111,8 @@ def build():
             rows = _logins(db.session, app.appbuilder.sm)
         except DomainError as error:
             sys.exit(f"Could not create the demo logins: {error}")
+        if fresh:
+            _assign_counsellors(db.session)
     host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "5000")
     _print_logins(f"http://{host}:{port}/", rows)
 
