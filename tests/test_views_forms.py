@@ -201,3 +201,12 @@ def test_moving_a_case_to_another_year_moves_it_to_that_funding_period(login_as,
     ctx.expire_all()
     stored = ctx.get(Case, case.id)
     assert stored.opened_on == date(2012, 11, 5) and stored.funding_period.code == "2012" and stored.version == 2
+
+
+def test_counsellor_choices_are_the_users_of_my_partners(login_as, make_user, client):
+    make_user("t_colleague", "Staff", ("migra",))
+    make_user("t_stranger", "Staff", ("genres",))
+    login_as("t_staff", "Staff", ("migra",))
+    for url in ("/caseview/add", "/contactview/add"):
+        html = client.get(url).get_data(as_text=True)
+        assert "t_colleague" in html and "t_stranger" not in html

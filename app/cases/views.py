@@ -16,6 +16,7 @@ from app.core.forms import AjaxRelatedField, RelatedSource, country_field, enum_
 from app.core.views import (BulkDeleteMixin, IqModelView, country_formatter, date_formatters,
                             enum_formatter, version_field, yes_no)
 from app.security.roles import CASES
+from app.security.user_admin import COUNSELLOR_CHOICES
 from app.transfer.widgets import ExportListWidget
 
 CLIENTS = RelatedSource(
@@ -51,6 +52,7 @@ class ContactView(BulkDeleteMixin, IqModelView):
     owning_partner = True
     base_order = ("date", "desc")
     ajax_sources = {"case": CASE_CHOICES}
+    add_form_query_rel_fields = edit_form_query_rel_fields = {"counsellor": COUNSELLOR_CHOICES}
     list_columns = ["date", "case", "kind", "channel", "minutes", "counsellor"]
     search_columns = ["date", "kind", "channel", "partner"]
     add_columns = ["case", "date", "kind", "channel", "minutes", "counsellor"]
@@ -101,6 +103,7 @@ def _form_fields():
 class CaseView(IqModelView):
     singular = _l("Case")
     plural = _l("Cases")
+    add_form_query_rel_fields = edit_form_query_rel_fields = {"counsellor": COUNSELLOR_CHOICES}
     datamodel = SQLAInterface(Case)
     class_permission_name = CASES
     owning_partner = True

@@ -16,7 +16,9 @@ from flask_babel import LazyString, get_locale, gettext as _, lazy_gettext as _l
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
+from flask_appbuilder.fields import QuerySelectField
 from wtforms import HiddenField
+from wtforms.fields.core import UnboundField
 
 from app.catalogues.countries import country_name
 from app.core.errors import DomainError, ScopeError
@@ -108,6 +110,15 @@ class IqModelView(ModelView):
             self.add_title = self.add_title or LazyString(lambda: _("%(what)s – new", what=singular))
             self.edit_title = self.edit_title or LazyString(lambda: _("%(what)s – edit", what=singular))
         super()._init_titles()
+
+    def _init_forms(self):
+        """An empty related choice reads "—" (FAB leaves its label empty and select2 shows "__None")."""
+        super()._init_forms()
+        for form in (self.add_form, self.edit_form):
+            for unbound in vars(form).values():
+                if isinstance(unbound, UnboundField) and issubclass(unbound.field_class, QuerySelectField):
+                    if unbound.kwargs.get("allow_blank"):
+                        unbound.kwargs["blank_text"] = "—"
 
     def get_init_inner_views(self):
         return self.__dict__.setdefault("_iq_related_views", [])

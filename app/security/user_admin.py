@@ -80,6 +80,18 @@ class UsersInScope(BaseFilter):
         )
 
 
+class MembersOfMyPartners(BaseFilter):
+    """Counsellor choices: the users who belong to the current user's partners (Membership is scoped)."""
+
+    name = "members"
+
+    def apply(self, query, value):
+        return query.filter(User.active.is_(True), User.id.in_(select(Membership.user_id)))
+
+
+COUNSELLOR_CHOICES = [["id", MembersOfMyPartners, None]]
+
+
 def _partners_in_scope():
     scope = current_scope()
     query = db.session.query(Partner).filter(Partner.active.is_(True)).order_by(Partner.name)
