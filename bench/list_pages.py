@@ -23,10 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, event, text  # noqa: E402
 
+from bench.support import PASSWORD, ensure_user, run_as_ordinary_role  # noqa: E402
 from config import TestConfig, normalise_database_url  # noqa: E402
 
-APP_ROLE = "iq_app_bench"
-PASSWORD = "Bench-Passw0rd!"
 STOCK = "/stockcaseview"
 
 
@@ -76,9 +75,9 @@ def app_as_ordinary_role(url):
     from app import create_app
     from app.cases.models import Case
     from app.extensions import db
-    from app.security.roles import CASES, READ_WRITE, ensure_roles
-    from app.security.scoping import system_scope
-    from app.security.users import create_user
+    from app.security.roles import CASES, READ_WRITE
+
+    app = create_app(TestConfig(url))  # first: it imports every model, so that Case's mapper configures
 
     class StockCaseView(ModelView):
         """FAB as shipped: only the permission names are shared so that the same users may read it."""
@@ -89,31 +88,12 @@ def app_as_ordinary_role(url):
         list_columns = ["id", "client", "opened_on", "closed_on", "status", "outcome", "funding_period", "partner"]
         search_columns = ["qualification_title", "opened_on", "status", "partner"]
 
-    app = create_app(TestConfig(url))
     app.config["WTF_CSRF_ENABLED"] = False  # the bench logs in by posting the form directly
     with app.app_context():
         app.appbuilder.add_view_no_menu(StockCaseView)
-        with system_scope():
-            ensure_roles(app.appbuilder.sm)
-            sm = app.appbuilder.sm
-            for username, role, partners in (("bench_staff", "Staff", ["migra"]), ("bench_admin", "Admin", [])):
-                if sm.find_user(username=username) is None:
-                    create_user(db.session, sm, username, PASSWORD, role, partners)
-        with db.engine.begin() as conn:
-            if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE}).scalar():
-                conn.execute(text(f"CREATE ROLE {APP_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS"))
-            conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}"))
-            conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}"))
-            conn.execute(text(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}"))
-
-        @event.listens_for(db.engine, "connect")
-        def _set_role(dbapi_connection, connection_record):
-            cursor = dbapi_connection.cursor()
-            cursor.execute(f"SET ROLE {APP_ROLE}")
-            cursor.close()
-            dbapi_connection.commit()
-
-        db.engine.dispose()
+        ensure_user(app, "bench_staff", "Staff", ["migra"])
+        ensure_user(app, "bench_admin", "Admin")
+        run_as_ordinary_role(db.engine)
     return app
 
 

@@ -20,6 +20,7 @@ from wtforms import HiddenField
 
 from app.catalogues.countries import country_name
 from app.core.errors import DomainError, ScopeError
+from app.core.listing import scaled
 from app.core.models import format_date
 from app.security.roles import READ_WRITE
 from app.security.scoping import log_denied, owning_partner_id
@@ -71,6 +72,11 @@ class IqModelView(ModelView):
     owning_partner = False
     # Column name → app.core.forms.RelatedSource for the search-as-you-type endpoint.
     ajax_sources = {}
+
+    def __init__(self, **kwargs):
+        # Lists page by primary key and estimate huge unfiltered totals (app.core.listing).
+        self.datamodel = scaled(type(self).datamodel, estimate_count=True)
+        super().__init__(**kwargs)
 
     # --- search-as-you-type for AjaxRelatedField ---------------------------------------------
     @expose("/options/<column>")

@@ -8,6 +8,7 @@ On PostgreSQL each table is scanned once with ``GROUPING SETS`` (DESIGN.md §7: 
 SQLite has no grouping sets and gets one GROUP BY per set, with the same result shape.
 """
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 
 from flask import current_app
 from sqlalchemy import (Integer, bindparam, case, cast, extract, func, literal_column, select, text,
@@ -116,16 +117,32 @@ def by_quarter(day_rows):
     return result
 
 
-def person_figures(session, scope):
-    """Distinct persons with a case opened in the scope, per quarter and per partner.
+def quarters(start, end):
+    """``(quarter key, first day, first day of the next quarter)`` for every quarter touching [start, end]."""
+    year, quarter = start.year, (start.month + 2) // 3
+    while (year, quarter) <= (end.year, (end.month + 2) // 3):
+        following = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+        yield (year * 10 + quarter, date(year, 3 * quarter - 2, 1),
+               date(following[0], 3 * following[1] - 2, 1))
+        year, quarter = following
 
-    Kept apart from case_figures: ``count(DISTINCT …)`` makes PostgreSQL sort the rows for each
-    grouping set, which would slow down every other distribution of that scan as well. (The total
-    of persons is the sum of client_figures' gender × age band cells.)
+
+def person_figures(session, scope):
+    """Distinct persons with a case opened in the scope, per quarter.
+
+    One aggregate row, one ``count(DISTINCT client_id) FILTER (…)`` per quarter: each sorts only its
+    own quarter's client ids, where ``GROUP BY quarter`` with ``count(DISTINCT …)`` first sorted all
+    cases by quarter (about half the time of the whole summary at 1M cases). On PostgreSQL the
+    client ids come from the index ``ix_case_client_opened`` alone. Persons per partner come with
+    client_figures (a client and all of its cases belong to one partner).
     """
-    sets = {"quarter": (quarter_key(Case.opened_on).label("quarter"),), "partner": (Case.partner_id,)}
-    return grouped(session, sets, [func.count(func.distinct(Case.client_id))], Case,
-                   scope.filter(Case.partner_id, Case.opened_on))
+    spans = list(quarters(scope.start, scope.end))
+    stmt = select(*[
+        func.count(Case.client_id.distinct()).filter(Case.opened_on >= first, Case.opened_on < following)
+        for _key, first, following in spans
+    ]).where(*scope.filter(Case.partner_id, Case.opened_on))
+    row = session.execute(stmt).one()
+    return {"quarter": {(key,): (count,) for (key, _first, _next), count in zip(spans, row) if count}}
 
 
 def client_figures(session, scope):
@@ -134,6 +151,7 @@ def client_figures(session, scope):
     sets = {
         "gender_age": (Client.gender, band),
         "citizenship": (Client.citizenship,),
+        "partner": (Client.partner_id,),
     }
     counselled = select(Case.client_id).where(*scope.filter(Case.partner_id, Case.opened_on))
     return grouped(session, sets, [func.count(Client.id)], Client, [Client.id.in_(counselled)])
@@ -192,7 +210,7 @@ def fetch_distributions(session, scope):
     jobs = {"cases": case_figures, "persons": person_figures, "clients": client_figures,
             "contacts": contact_figures}
     if session.get_bind().dialect.name != "postgresql":
-        return {name: job(session, scope) for name, job in jobs.items()}
+        return _persons_per_partner({name: job(session, scope) for name, job in jobs.items()})
     app = current_app._get_current_object()
     user_scope = current_scope(session)
 
@@ -206,7 +224,12 @@ def fetch_distributions(session, scope):
 
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
         futures = {name: pool.submit(run, job) for name, job in jobs.items()}
-        return {name: future.result() for name, future in futures.items()}
+        return _persons_per_partner({name: future.result() for name, future in futures.items()})
+
+
+def _persons_per_partner(figures):
+    figures["persons"]["partner"] = figures["clients"].pop("partner")
+    return figures
 
 
 def _same_scope(user_scope):
