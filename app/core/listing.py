@@ -62,6 +62,10 @@ class ScaledInterface(SQLAInterface):
         items.sort(key=lambda item: position[getattr(item, pk.key)])
         return count, items
 
+    def get_related_interface(self, col_name):
+        """Related tables (filter choices, related views' own lists) keep FAB's plain interface."""
+        return SQLAInterface(self.get_related_model(col_name))
+
     def _estimated_count(self, filters):
         """The planner's estimate for a huge unfiltered list of a network-wide user, else None."""
         if not self.estimate_count or self.session.get_bind().dialect.name != "postgresql":

