@@ -29,7 +29,7 @@ def test_grouped_queries_only_count_the_users_partners(ctx, factories):
     assert sum(m[0] for m in cases["quarter"].values()) == 4
     assert sum(m[0] for m in clients["citizenship"].values()) == 4
     assert set(contacts["partner_kind"]) == {(migra, "first_contact")}
-    assert persons["partner"] == {(migra,): (4,)}
+    assert clients["partner"] == {(migra,): (4,)}
     assert sum(v[0] for v in persons["quarter"].values()) == 4
 
 
@@ -41,9 +41,21 @@ def test_network_wide_scope_counts_every_partner(ctx, factories):
     assert cases["quarter"][(20131,)][0] == 11
     persons = queries.person_figures(ctx, scope)
     assert persons["quarter"] == {(20131,): (11,)}
-    assert persons["partner"] == {(migra,): (4,), (agsa,): (7,)}
+    assert queries.client_figures(ctx, scope)["partner"] == {(migra,): (4,), (agsa,): (7,)}
     contacts = queries.contact_figures(ctx, scope)
     assert contacts["quarter_kind"][(20131, "first_contact")] == (11,)
     bands = queries.client_figures(ctx, scope)["gender_age"]
     # born 17.05.1980, scope ends 31.12.2013: 33 years old
     assert bands == {("female", "25_34"): (11,)}
+
+
+def test_persons_per_quarter_count_each_person_once_per_quarter(ctx, factories):
+    """Two cases of one person in a quarter count once; a case in the next quarter counts there."""
+    person = factories.client()
+    for day in (date(2013, 1, 10), date(2013, 3, 31), date(2013, 4, 1)):
+        factories.case(client=person, opened_on=day)
+    factories.case(opened_on=date(2013, 12, 31))  # another person, last day of Q4
+    scope = resolve_scope(ctx, period="2013")
+    assert queries.person_figures(ctx, scope)["quarter"] == {(20131,): (1,), (20132,): (1,), (20134,): (1,)}
+    assert queries.client_figures(ctx, scope)["partner"] == {(factories.partner("migra").id,): (2,)}
+    assert [q[0] for q in queries.quarters(date(2011, 7, 1), date(2012, 2, 29))] == [20113, 20114, 20121]

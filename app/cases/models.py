@@ -10,7 +10,7 @@ from app.core.enums import (CASE_STATUSES, CHANNELS, CONTACT_KINDS, ENQUIRERS, L
                             NOTICE_RESULTS, OUTCOMES, QUALIFICATION_TYPES, REFERRAL_SOURCES)
 from app.core.errors import DomainError
 from app.core.models import (PartnerOwned, TimestampMixin, Validated, check_country, check_enum,
-                             check_length, format_date, programme_window)
+                             check_length, format_date, programme_window, trigram_index)
 from flask_appbuilder import Model
 
 
@@ -35,11 +35,16 @@ class Case(PartnerOwned, TimestampMixin, Validated, Model):
         CheckConstraint(CASE_STATUSES.check_sql("status"), name="ck_case_status"),
         CheckConstraint(OUTCOMES.check_sql("outcome"), name="ck_case_outcome"),
         Index("ix_case_partner_opened", "partner_id", "opened_on", "id"),
+        Index("ix_case_opened", "opened_on", "id"),  # lists of a network-wide user, newest first
         Index("ix_case_period_partner", "funding_period_id", "partner_id"),
+        # Persons per quarter and the summary's semi-join read (client, day, partner) from the index
+        # alone (partner_id for the row-level security policy); also serves lookups by client.
+        Index("ix_case_client_opened", "client_id", "opened_on", postgresql_include=["partner_id"]),
+        trigram_index("ix_case_title_trgm", "qualification_title"),
     )
 
     id = Column(Integer, primary_key=True)
-    client_id = Column(Integer, ForeignKey("client.id"), nullable=False, index=True)
+    client_id = Column(Integer, ForeignKey("client.id"), nullable=False)
     client = relationship("Client", backref="cases", lazy="joined", innerjoin=True)
     funding_period_id = Column(Integer, ForeignKey("funding_period.id"), nullable=False)
     funding_period = relationship("FundingPeriod", backref="cases", lazy="joined", innerjoin=True)

@@ -11,7 +11,7 @@ from app.core.enums import (EMPLOYMENT_STATUSES, GENDERS, GERMAN_LEVELS, RESIDEN
                             RESIDENCE_STATUSES)
 from app.core.errors import DomainError
 from app.core.models import (PartnerOwned, TimestampMixin, Validated, check_country, check_enum,
-                             check_length)
+                             check_length, trigram_index)
 from flask_appbuilder import Model
 
 # Fields that Management never sees (DESIGN.md §3).
@@ -31,6 +31,9 @@ class Client(PartnerOwned, TimestampMixin, Validated, Model):
         CheckConstraint(GENDERS.check_sql("gender"), name="ck_client_gender"),
         Index("ix_client_partner_last_first", "partner_id", "last_name", "first_name"),
         Index("ix_client_partner_birth_date", "partner_id", "birth_date"),
+        trigram_index("ix_client_last_name_trgm", "last_name"),
+        trigram_index("ix_client_first_name_trgm", "first_name"),
+        trigram_index("ix_client_number_trgm", "client_number"),
     )
 
     id = Column(Integer, primary_key=True)

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.core.errors import DomainError, ScopeError
+from app.core.listing import scaled
 from app.security.roles import READ_WRITE
 from app.security.scoping import owning_partner_id
 
@@ -60,6 +61,11 @@ class DomainModelApi(ModelRestApi):
     partner_owned = False
     #: Relations that may be omitted on POST because the model derives them.
     optional_on_add = ()
+
+    def __init__(self):
+        # Lists page by primary key (app.core.listing); the API's ``count`` stays exact.
+        self.datamodel = scaled(type(self).datamodel)
+        super().__init__()
 
     def _init_model_schemas(self):
         # Read responses give a related record as its id (CONTRACT.md), not as a nested object

@@ -22,6 +22,7 @@ from wtforms.fields.core import UnboundField
 
 from app.catalogues.countries import country_name
 from app.core.errors import DomainError, ScopeError
+from app.core.listing import scaled
 from app.core.models import format_date
 from app.security.roles import READ_WRITE
 from app.security.scoping import log_denied, owning_partner_id
@@ -75,6 +76,11 @@ class IqModelView(ModelView):
     ajax_sources = {}
     # Form fields that steer the save (e.g. a confirmation) but are no columns of the record.
     form_only_fields = ()
+
+    def __init__(self, **kwargs):
+        # Lists page by primary key and estimate huge unfiltered totals (app.core.listing).
+        self.datamodel = scaled(type(self).datamodel, estimate_count=True)
+        super().__init__(**kwargs)
 
     # --- search-as-you-type for AjaxRelatedField ---------------------------------------------
     @expose("/options/<column>")

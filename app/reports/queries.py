@@ -8,6 +8,7 @@ On PostgreSQL each table is scanned once with ``GROUPING SETS`` (DESIGN.md §7: 
 SQLite has no grouping sets and gets one GROUP BY per set, with the same result shape.
 """
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 
 from flask import current_app
 from sqlalchemy import (Integer, bindparam, case, cast, extract, func, literal_column, select, text,
@@ -86,25 +87,43 @@ def grouped(session, sets, measures, from_entity, criteria, joins=()):
 
 
 def case_figures(session, scope):
-    """Distributions over cases opened in the scope (one count per case)."""
+    """Distributions over cases opened in the scope (one count per case).
+
+    Dimensions of few values share a grouping set and are summed apart here (``marginal``): every
+    grouping set is one more hash lookup per row, and five sets instead of nine take about a
+    quarter less time at 1M cases.
+    """
     sets = {
-        "day": (Case.opened_on,),
-        "qualification": (Case.qualification_type, Case.regulated),
+        "day_partner": (Case.opened_on, Case.partner_id),
+        "qualification_enquirer": (Case.qualification_type, Case.regulated, Case.enquirer),
+        "referral_outcome_notice": (Case.referral_source, Case.outcome, Case.notice_result),
         "country": (Case.qualification_country,),
         "occupation": (Case.reference_occupation_id, Case.competent_body_id),
-        "enquirer": (Case.enquirer,),
-        "referral": (Case.referral_source,),
-        "outcome": (Case.outcome,),
-        "notice": (Case.notice_result,),
-        "partner": (Case.partner_id,),
     }
     result = grouped(session, sets, [func.count(Case.id)], Case, scope.filter(Case.partner_id, Case.opened_on))
-    result["quarter"] = by_quarter(result.pop("day"))
+    day_partner = result.pop("day_partner")
+    result["quarter"] = by_quarter(marginal(day_partner, 0))
+    result["partner"] = marginal(day_partner, 1)
+    qualification_enquirer = result.pop("qualification_enquirer")
+    result["qualification"] = marginal(qualification_enquirer, 0, 1)
+    result["enquirer"] = marginal(qualification_enquirer, 2)
+    referral_outcome_notice = result.pop("referral_outcome_notice")
+    for position, name in enumerate(("referral", "outcome", "notice")):
+        result[name] = marginal(referral_outcome_notice, position)
+    return result
+
+
+def marginal(rows, *positions):
+    """Sum additive counts ``{dimension values: measures}`` over the dimensions not in ``positions``."""
+    result = {}
+    for key, values in rows.items():
+        sub = tuple(key[p] for p in positions)
+        result[sub] = tuple(a + b for a, b in zip(result.get(sub, (0,) * len(values)), values))
     return result
 
 
 def by_quarter(day_rows):
-    """Sum per-day counts (at most ~1,300 aggregated rows) into quarters.
+    """Sum per-day counts (at most ~1,300 aggregated rows per other dimension) into quarters.
 
     Grouping by the plain date column is much cheaper for PostgreSQL than hashing a computed
     quarter for every row; the additive counts are then summed here.
@@ -116,16 +135,32 @@ def by_quarter(day_rows):
     return result
 
 
-def person_figures(session, scope):
-    """Distinct persons with a case opened in the scope, per quarter and per partner.
+def quarters(start, end):
+    """``(quarter key, first day, first day of the next quarter)`` for every quarter touching [start, end]."""
+    year, quarter = start.year, (start.month + 2) // 3
+    while (year, quarter) <= (end.year, (end.month + 2) // 3):
+        following = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+        yield (year * 10 + quarter, date(year, 3 * quarter - 2, 1),
+               date(following[0], 3 * following[1] - 2, 1))
+        year, quarter = following
 
-    Kept apart from case_figures: ``count(DISTINCT …)`` makes PostgreSQL sort the rows for each
-    grouping set, which would slow down every other distribution of that scan as well. (The total
-    of persons is the sum of client_figures' gender × age band cells.)
+
+def person_figures(session, scope):
+    """Distinct persons with a case opened in the scope, per quarter.
+
+    One aggregate row, one ``count(DISTINCT client_id) FILTER (…)`` per quarter: each sorts only its
+    own quarter's client ids, where ``GROUP BY quarter`` with ``count(DISTINCT …)`` first sorted all
+    cases by quarter (about half the time of the whole summary at 1M cases). On PostgreSQL the
+    client ids come from the index ``ix_case_client_opened`` alone. Persons per partner come with
+    client_figures (a client and all of its cases belong to one partner).
     """
-    sets = {"quarter": (quarter_key(Case.opened_on).label("quarter"),), "partner": (Case.partner_id,)}
-    return grouped(session, sets, [func.count(func.distinct(Case.client_id))], Case,
-                   scope.filter(Case.partner_id, Case.opened_on))
+    spans = list(quarters(scope.start, scope.end))
+    stmt = select(*[
+        func.count(Case.client_id.distinct()).filter(Case.opened_on >= first, Case.opened_on < following)
+        for _key, first, following in spans
+    ]).where(*scope.filter(Case.partner_id, Case.opened_on))
+    row = session.execute(stmt).one()
+    return {"quarter": {(key,): (count,) for (key, _first, _next), count in zip(spans, row) if count}}
 
 
 def client_figures(session, scope):
@@ -134,6 +169,7 @@ def client_figures(session, scope):
     sets = {
         "gender_age": (Client.gender, band),
         "citizenship": (Client.citizenship,),
+        "partner": (Client.partner_id,),
     }
     counselled = select(Case.client_id).where(*scope.filter(Case.partner_id, Case.opened_on))
     return grouped(session, sets, [func.count(Client.id)], Client, [Client.id.in_(counselled)])
@@ -142,13 +178,14 @@ def client_figures(session, scope):
 def contact_figures(session, scope):
     """Contacts in the scope by quarter and kind, by channel, and by partner and kind."""
     sets = {
-        "day_kind": (Contact.date, Contact.kind),
+        "day_kind_partner": (Contact.date, Contact.kind, Contact.partner_id),
         "channel": (Contact.channel,),
-        "partner_kind": (Contact.partner_id, Contact.kind),
     }
     result = grouped(session, sets, [func.count(Contact.id)], Contact,
                      scope.filter(Contact.partner_id, Contact.date))
-    result["quarter_kind"] = by_quarter(result.pop("day_kind"))
+    day_kind_partner = result.pop("day_kind_partner")
+    result["quarter_kind"] = by_quarter(marginal(day_kind_partner, 0, 1))
+    result["partner_kind"] = marginal(day_kind_partner, 2, 1)
     return result
 
 
@@ -180,6 +217,7 @@ def prepare_session(session):
     """Session settings for the report queries (PostgreSQL: enough memory to hash, not sort)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+        session.execute(text("SET LOCAL jit = off"))
 
 
 def fetch_distributions(session, scope):
@@ -192,7 +230,7 @@ def fetch_distributions(session, scope):
     jobs = {"cases": case_figures, "persons": person_figures, "clients": client_figures,
             "contacts": contact_figures}
     if session.get_bind().dialect.name != "postgresql":
-        return {name: job(session, scope) for name, job in jobs.items()}
+        return _persons_per_partner({name: job(session, scope) for name, job in jobs.items()})
     app = current_app._get_current_object()
     user_scope = current_scope(session)
 
@@ -206,7 +244,12 @@ def fetch_distributions(session, scope):
 
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
         futures = {name: pool.submit(run, job) for name, job in jobs.items()}
-        return {name: future.result() for name, future in futures.items()}
+        return _persons_per_partner({name: future.result() for name, future in futures.items()})
+
+
+def _persons_per_partner(figures):
+    figures["persons"]["partner"] = figures["clients"].pop("partner")
+    return figures
 
 
 def _same_scope(user_scope):

@@ -1,0 +1,90 @@
+"""List queries that stay fast at a million rows (DESIGN.md §5, §7), for the UI views and the REST APIs.
+
+FAB's ``SQLAInterface.query`` selects a page of full rows with every joined relation in one
+statement. On PostgreSQL with row-level security the planner cannot estimate the policy's
+selectivity (it assumes 0.5 % of the rows), so for a network-wide user it joins all million cases
+to their clients, partners and periods and only then sorts for the first 25: 5-8 s. Here a page is
+read in two steps instead:
+
+1. the primary keys of the page: filters, ORDER BY (with the primary key as tie-breaker, served by
+   an index) and OFFSET/LIMIT on the listed table alone;
+2. those rows with their related objects, by primary key.
+
+Both run through the session, so the partner scope (ORM criteria and row-level security) applies.
+
+The total shown under a list is exact, except for huge unfiltered lists of a network-wide user on
+PostgreSQL, where counting every row costs more than the page itself: there the planner's row
+estimate is shown as "about N" (``EstimatedCount``).
+"""
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import format_decimal, gettext as _
+from sqlalchemy import text
+
+from app.security.scoping import current_scope
+
+#: Below this many rows (planner estimate) a list counts exactly.
+ESTIMATE_ABOVE = 100_000
+
+
+class EstimatedCount(int):
+    """A row count from the planner's statistics: arithmetic as an int, shown as "about N"."""
+
+    def __str__(self):
+        return _("about %(count)s", count=format_decimal(int(self)))
+
+
+class ScaledInterface(SQLAInterface):
+    """``SQLAInterface`` whose ``query`` pages by primary key and may estimate a huge total."""
+
+    def __init__(self, obj, session=None, estimate_count=False):
+        super().__init__(obj, session)
+        self.estimate_count = estimate_count
+
+    def query(self, filters=None, order_column="", order_direction="", page=None, page_size=None,
+              select_columns=None, outer_default_load=False):
+        count = self._estimated_count(filters)
+        if count is None:
+            count = self.query_count(self.session.query(self.obj), filters, select_columns)
+        if not count:
+            return count, []
+        pk = getattr(self.obj, self.get_pk_name())
+        ordered = order_column or self.get_pk_name()
+        page_query = self.apply_all(self.session.query(self.obj), filters, ordered, order_direction or "asc",
+                                    page, page_size)
+        ids = [row[0] for row in page_query.with_entities(pk)]
+        if not ids:
+            return count, []
+        rows = self.apply_all(self.session.query(self.obj).filter(pk.in_(ids)), None, "", "", None, None,
+                              select_columns, outer_default_load).all()
+        # With select_columns, FAB's query yields rows holding the object under the model's name.
+        items = [getattr(row, self.obj.__name__, row) for row in rows]
+        position = {key: index for index, key in enumerate(ids)}
+        items.sort(key=lambda item: position[getattr(item, pk.key)])
+        return count, items
+
+    def get_related_interface(self, col_name):
+        """Related tables (filter choices, related views' own lists) keep FAB's plain interface."""
+        return SQLAInterface(self.get_related_model(col_name))
+
+    def _estimated_count(self, filters):
+        """The planner's estimate for a huge unfiltered list of a network-wide user, else None."""
+        if not self.estimate_count or self.session.get_bind().dialect.name != "postgresql":
+            return None
+        if filters is not None and filters.values:
+            return None
+        if not current_scope(self.session).unrestricted:
+            return None
+        estimate = self.session.execute(
+            text("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(:table)"),
+            {"table": self.obj.__table__.name},
+        ).scalar()
+        if estimate is None or estimate < ESTIMATE_ABOVE:  # -1: never analysed
+            return None
+        return EstimatedCount(estimate)
+
+
+def scaled(datamodel, estimate_count=False):
+    """A ScaledInterface for a view's ``datamodel`` (views declare FAB's plain SQLAInterface)."""
+    if isinstance(datamodel, ScaledInterface) and datamodel.estimate_count == estimate_count:
+        return datamodel
+    return ScaledInterface(datamodel.obj, datamodel._session, estimate_count=estimate_count)
