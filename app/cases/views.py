@@ -104,6 +104,8 @@ class CaseView(IqModelView):
     singular = _l("Case")
     plural = _l("Cases")
     add_form_query_rel_fields = edit_form_query_rel_fields = {"counsellor": COUNSELLOR_CHOICES}
+    # Only indexed columns are sortable: a network-wide sort on anything else orders a million rows.
+    order_columns = ["id", "opened_on"]
     datamodel = SQLAInterface(Case)
     class_permission_name = CASES
     owning_partner = True
