@@ -12,7 +12,7 @@ from flask_appbuilder import ModelView, expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_args, get_page_size_args
-from flask_babel import LazyString, get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import LazyString, get_locale, gettext as _, lazy_gettext as _l, ngettext
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
@@ -184,7 +184,8 @@ class IqModelView(ModelView):
 
     def _save(self, form, item, adding):
         session = self.datamodel.session
-        try:
+
+        def work():
             with session.no_autoflush:
                 for name, field in form._fields.items():
                     if name not in _NOT_POPULATED and name not in self.form_only_fields:
@@ -196,27 +197,10 @@ class IqModelView(ModelView):
                     session.add(item)
                 else:
                     self.pre_update(item)
-            session.commit()
-        except ScopeError:
-            session.rollback()
-            raise
-        except DomainError as error:
-            session.rollback()
-            self._refuse(form, error.field, error.message)
-            return False
-        except StaleDataError:
-            session.rollback()
-            self._refuse(form, None, STALE_MESSAGE)
-            return False
-        except IntegrityError as error:
-            session.rollback()
-            log.warning("integrity error in %s: %s", type(self).__name__, error.orig)
-            self._refuse(form, None, CONFLICT_MESSAGE)
-            return False
-        except SQLAlchemyError:
-            session.rollback()
-            log.exception("database error in %s", type(self).__name__)
-            self._refuse(form, None, DATABASE_MESSAGE)
+
+        refusal = self._commit(work)
+        if refusal:
+            self._refuse(form, *refusal)
             return False
         if adding:
             self.post_add(item)
@@ -232,28 +216,44 @@ class IqModelView(ModelView):
         if not item:
             abort(404)
         session = self.datamodel.session
-        try:
+
+        def work():
             self.pre_delete(item)
             session.delete(item)
+
+        refusal = self._commit(work, conflict=IN_USE_MESSAGE)
+        if refusal:
+            flash(str(refusal[1]), "danger")
+        else:
+            self.post_delete(item)
+            flash(self.delete_row_message, "success")
+        self.update_redirect()
+
+    def _commit(self, work, conflict=CONFLICT_MESSAGE):
+        """Run ``work`` and commit. A refused write is rolled back and answered with
+        ``(field, message)`` for the user; the details go to the log, never to the page."""
+        session = self.datamodel.session
+        try:
+            work()
             session.commit()
+            return None
         except ScopeError:
             session.rollback()
             raise
         except DomainError as error:
             session.rollback()
-            flash(str(error), "danger")
+            return error.field, error.message
+        except StaleDataError:
+            session.rollback()
+            return None, STALE_MESSAGE
         except IntegrityError as error:
             session.rollback()
-            log.warning("delete refused in %s: %s", type(self).__name__, error.orig)
-            flash(str(IN_USE_MESSAGE), "danger")
+            log.warning("write refused in %s: %s", type(self).__name__, error.orig)
+            return None, conflict
         except SQLAlchemyError:
             session.rollback()
             log.exception("database error in %s", type(self).__name__)
-            flash(str(DATABASE_MESSAGE), "danger")
-        else:
-            self.post_delete(item)
-            flash(self.delete_row_message, "success")
-        self.update_redirect()
+            return None, DATABASE_MESSAGE
 
     # --- actions: FAB loads their records without base filters; here each one must be in scope --
     @expose("/action/<string:name>/<pk>", methods=["POST"])
@@ -310,15 +310,15 @@ class BulkDeleteMixin:
     @action("muldelete", _l("Delete"), _l("Delete all selected records?"), "fa-trash", single=False)
     def muldelete(self, items):
         session = self.datamodel.session
-        try:
+
+        def work():
             for item in items:
                 self.pre_delete(item)
                 session.delete(item)
-            session.commit()
-        except (DomainError, IntegrityError) as error:
-            session.rollback()
-            log.warning("bulk delete refused in %s: %s", type(self).__name__, error)
-            flash(str(IN_USE_MESSAGE if isinstance(error, IntegrityError) else error), "danger")
+
+        refusal = self._commit(work, conflict=IN_USE_MESSAGE)
+        if refusal:
+            flash(str(refusal[1]), "danger")
         else:
-            flash(str(_l("%(count)s records deleted.", count=len(items))), "success")
+            flash(ngettext("%(num)s record deleted.", "%(num)s records deleted.", len(items)), "success")
         return redirect(self.get_redirect())
