@@ -81,6 +81,11 @@ class Config:
     APP_THEME = ""
     # Roles are declared in code: app/security/roles.py (FAB_ROLES, set by create_app).
     WTF_CSRF_ENABLED = True
+    # Session cookie: never readable by scripts, not sent cross-site, HTTPS-only in production.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = is_production()
+    REMEMBER_COOKIE_SECURE = is_production()
     JWT_ACCESS_TOKEN_EXPIRES = 3600
 
     # Languages: German first, English second.
