@@ -350,3 +350,14 @@ def test_documents_exports_and_dashboard(role, client, ctx, world, as_role):
     assert dashboard.status_code == {"mgmt_all": 200, "admin": 200, "anonymous": 302, "staff_a": 403,
                                      "staff_b": 403}.get(role, 404)
     assert snapshot(ctx) == before
+
+
+def test_cross_partner_attempts_are_logged_with_user_path_and_id(client, world, as_role, caplog):
+    headers = as_role("staff_a")
+    b_case = world["genres"]["ids"]["case"]
+    with caplog.at_level("WARNING"):
+        assert client.get(f"/caseview/show/{b_case}").status_code == 404
+        assert client.get(f"/api/v1/case/{b_case}", headers=headers).status_code == 404
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("t_staff_a" in m and f"/caseview/show/{b_case}" in m for m in messages), messages
+    assert any("t_staff_a" in m and f"/api/v1/case/{b_case}" in m and str(b_case) in m for m in messages), messages

@@ -27,7 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.core.errors import DomainError, ScopeError
 from app.core.listing import scaled
 from app.security.roles import READ_WRITE
-from app.security.scoping import owning_partner_id
+from app.security.scoping import log_denied, owning_partner_id
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,11 @@ class DomainModelApi(ModelRestApi):
         if payload is None:
             return self.response_400(message=_("The request body must be a JSON object."))
         return self._write(lambda: self._create(payload), status=201)
+
+    def response_404(self):
+        """Not found, or another partner's record: the same answer, and the attempt is logged."""
+        log_denied(self.datamodel.obj.__name__)
+        return super().response_404()
 
     def put_headless(self, pk):
         payload = self._json_payload()

@@ -182,12 +182,15 @@ def ensure_in_scope(obj, partner_id=None):
 
 
 def log_denied(obj, partner_id=None):
+    """Log a refused or not-found cross-partner attempt: user, path, object and its id."""
     who = scope_label()
     path = request.path if has_request_context() else "-"
+    object_id = getattr(obj, "id", None)
+    if object_id is None and has_request_context():
+        object_id = (request.view_args or {}).get("pk")
     log.warning(
         "scope denied: user=%s path=%s object=%s id=%s partner=%s",
-        who, path, type(obj).__name__ if not isinstance(obj, str) else obj,
-        getattr(obj, "id", None), partner_id,
+        who, path, obj if isinstance(obj, str) else type(obj).__name__, object_id, partner_id,
     )
 
 
