@@ -52,6 +52,7 @@ def check_grant(scope, role, partner_ids):
 def set_role_and_partners(user, role, partner_ids, scope):
     """Replace the user's role and its memberships within the acting scope."""
     check_grant(scope, role, partner_ids)
+    db.session.add(user)  # a new user joins the session before its role and memberships do
     sm = current_app.appbuilder.sm
     user.roles = [sm.find_role(role)]
     for membership in list(user.memberships):
