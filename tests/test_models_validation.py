@@ -212,3 +212,41 @@ def test_funding_rules(ctx, factories):
     refused(ctx, lambda: Funding(partner=partner, funding_period=period, funder="EU"), "Unknown value")
     refused(ctx, lambda: Funding(partner=partner, funding_period=period, funder="BMBF", planned_amount=-5),
             "negative")
+
+
+def test_closed_period_freezes_its_records_except_for_admin(ctx, factories):
+    from app.security.scoping import partner_scope
+
+    case = factories.case(opened_on=date(2012, 3, 1))
+    training = factories.training(date=date(2012, 5, 5))
+    period = factories.period("2012")
+    period.closed = True
+    ctx.commit()
+    try:
+        with partner_scope([case.partner_id]):
+            case.notes = "late change"
+            with pytest.raises(DomainError, match="closed"):
+                ctx.flush()
+            ctx.rollback()
+            with pytest.raises(DomainError, match="closed"):
+                ctx.add(Contact(case=case, date=date(2012, 3, 5), kind="follow_up", channel="phone"))
+                ctx.flush()
+            ctx.rollback()
+            with pytest.raises(DomainError, match="closed"):
+                ctx.delete(training)
+                ctx.flush()
+            ctx.rollback()
+            with pytest.raises(DomainError, match="closed"):
+                client = factories.client(commit=False)
+                ctx.add(Case(partner=client.partner, client=client, opened_on=date(2012, 6, 1)))
+                ctx.flush()
+            ctx.rollback()
+        # Admin (here: the system scope) may still correct a reported period.
+        case.notes = "correction by admin"
+        ctx.commit()
+        assert case.version == 2
+    finally:
+        ctx.rollback()
+        period = factories.period("2012")
+        period.closed = False
+        ctx.commit()

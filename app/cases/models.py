@@ -2,9 +2,9 @@
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import (Boolean, CheckConstraint, Column, Date, ForeignKey, Index, Integer, String,
+from sqlalchemy import (Boolean, CheckConstraint, Column, Date, ForeignKey, Index, Integer, String, event,
                         Text)
-from sqlalchemy.orm import backref, object_session, relationship, validates
+from sqlalchemy.orm import Session, backref, object_session, relationship, validates
 
 from app.core.enums import (CASE_STATUSES, CHANNELS, CONTACT_KINDS, ENQUIRERS, LEGAL_BASES,
                             NOTICE_RESULTS, OUTCOMES, QUALIFICATION_TYPES, REFERRAL_SOURCES)
@@ -232,3 +232,39 @@ class Contact(PartnerOwned, TimestampMixin, Validated, Model):
 
     def __str__(self):
         return f"{format_date(self.date)} {CONTACT_KINDS.label(self.kind)}"
+
+
+@event.listens_for(Session, "before_flush")
+def _closed_periods_are_read_only(session, flush_context, instances):
+    """A closed (reported) funding period freezes its cases, contacts and trainings, except for Admin."""
+    from app.security.scoping import current_scope
+    from app.trainings.models import Training
+
+    changed = [obj for obj in list(session.new) + list(session.dirty) + list(session.deleted)
+               if isinstance(obj, (Case, Contact, Training))]
+    if not changed or current_scope().is_admin:
+        return
+    for obj in changed:
+        for period in _periods_of(obj):
+            if period is not None and period.closed:
+                raise DomainError(
+                    _l("The funding period %(code)s is closed (reported); only an administrator can change "
+                       "its records.", code=period.code),
+                    field="funding_period",
+                )
+
+
+def _periods_of(obj):
+    """The period the record is in, and (for an edit that moves it) the one it was in."""
+    from sqlalchemy import inspect as sa_inspect
+
+    from app.funding.models import FundingPeriod
+
+    record = obj.case if isinstance(obj, Contact) else obj
+    periods = [record.funding_period]
+    history = sa_inspect(record).attrs.funding_period_id.history
+    session = object_session(record)
+    for old_id in history.deleted or ():
+        if old_id is not None and session is not None:
+            periods.append(session.get(FundingPeriod, old_id))
+    return periods
