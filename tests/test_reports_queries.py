@@ -23,14 +23,13 @@ def test_grouped_queries_only_count_the_users_partners(ctx, factories):
         cases = queries.case_figures(ctx, scope)
         clients = queries.client_figures(ctx, scope)
         contacts = queries.contact_figures(ctx, scope)
-        persons = queries.person_figures(ctx, scope)
     assert set(cases["partner"]) == {(migra,)}
     assert cases["partner"][(migra,)][0] == 4
     assert sum(m[0] for m in cases["quarter"].values()) == 4
     assert sum(m[0] for m in clients["citizenship"].values()) == 4
     assert set(contacts["partner_kind"]) == {(migra, "first_contact")}
     assert clients["partner"] == {(migra,): (4,)}
-    assert sum(v[0] for v in persons["quarter"].values()) == 4
+    assert sum(v[0] for v in clients["quarter"].values()) == 4
 
 
 def test_network_wide_scope_counts_every_partner(ctx, factories):
@@ -39,9 +38,9 @@ def test_network_wide_scope_counts_every_partner(ctx, factories):
     cases = queries.case_figures(ctx, scope)
     assert {k: v[0] for k, v in cases["partner"].items()} == {(migra,): 4, (agsa,): 7}
     assert cases["quarter"][(20131,)][0] == 11
-    persons = queries.person_figures(ctx, scope)
-    assert persons["quarter"] == {(20131,): (11,)}
-    assert queries.client_figures(ctx, scope)["partner"] == {(migra,): (4,), (agsa,): (7,)}
+    clients = queries.client_figures(ctx, scope)
+    assert clients["quarter"] == {(20131,): (11,)}
+    assert clients["partner"] == {(migra,): (4,), (agsa,): (7,)}
     contacts = queries.contact_figures(ctx, scope)
     assert contacts["quarter_kind"][(20131, "first_contact")] == (11,)
     bands = queries.client_figures(ctx, scope)["gender_age"]
@@ -56,6 +55,7 @@ def test_persons_per_quarter_count_each_person_once_per_quarter(ctx, factories):
         factories.case(client=person, opened_on=day)
     factories.case(opened_on=date(2013, 12, 31))  # another person, last day of Q4
     scope = resolve_scope(ctx, period="2013")
-    assert queries.person_figures(ctx, scope)["quarter"] == {(20131,): (1,), (20132,): (1,), (20134,): (1,)}
-    assert queries.client_figures(ctx, scope)["partner"] == {(factories.partner("migra").id,): (2,)}
+    clients = queries.client_figures(ctx, scope)
+    assert clients["quarter"] == {(20131,): (1,), (20132,): (1,), (20134,): (1,)}
+    assert clients["partner"] == {(factories.partner("migra").id,): (2,)}
     assert [q[0] for q in queries.quarters(date(2011, 7, 1), date(2012, 2, 29))] == [20113, 20114, 20121]
