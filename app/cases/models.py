@@ -186,7 +186,7 @@ class Contact(PartnerOwned, TimestampMixin, Validated, Model):
         CheckConstraint(CHANNELS.check_sql("channel"), name="ck_contact_channel"),
         CheckConstraint("minutes IS NULL OR (minutes >= 0 AND minutes <= 600)", name="ck_contact_minutes"),
         Index("ix_contact_partner_date", "partner_id", "date"),
-        # Covers the summary's contact figures: an index-only scan instead of reading the table.
+        # The summary's contact figures: an index-only scan, counted in key order without hashing.
         Index("ix_contact_date_kind_partner_channel", "date", "kind", "partner_id", "channel"),
     )
 

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import (BigInteger, Date, Integer, bindparam, case, func, literal,
+from sqlalchemy import (BigInteger, Date, Integer, bindparam, case, cast, func, literal,
                         literal_column, select, text, tuple_)
 from sqlalchemy.dialects.postgresql import array
 
@@ -208,13 +208,21 @@ def client_figures(session, scope):
 
 
 def contact_figures(session, scope):
-    """Contacts in the scope by quarter and kind, by channel, and by partner and kind."""
+    """Contacts in the scope by quarter and kind, by channel, and by partner and kind.
+
+    The contacts are first counted per (day, kind, partner, channel), the key order of the index
+    ``ix_contact_date_kind_partner_channel``: PostgreSQL reads that index alone, already sorted, and
+    counts without a hash table; the grouping sets then work on those ~80,000 counts instead of
+    1.6M contacts (about 0.3 s against 0.45 s).
+    """
+    columns = (Contact.date, Contact.kind, Contact.partner_id, Contact.channel)
+    fine = (select(*columns, func.count().label("contacts"))  # count(*): id is not in the index
+            .where(*scope.filter(Contact.partner_id, Contact.date)).group_by(*columns).subquery("fine"))
     sets = {
-        "day_kind_partner": (Contact.date, Contact.kind, Contact.partner_id),
-        "channel": (Contact.channel,),
+        "day_kind_partner": (fine.c.date, fine.c.kind, fine.c.partner_id),
+        "channel": (fine.c.channel,),
     }
-    result = grouped(session, sets, [func.count(Contact.id)], Contact,
-                     scope.filter(Contact.partner_id, Contact.date))
+    result = grouped(session, sets, [cast(func.sum(fine.c.contacts), Integer)], fine, [])
     day_kind_partner = result.pop("day_kind_partner")
     result["quarter_kind"] = by_quarter(marginal(day_kind_partner, 0, 1))
     result["partner_kind"] = marginal(day_kind_partner, 2, 1)
