@@ -3,29 +3,15 @@
 The local PostgreSQL login is a superuser, and superusers bypass row-level security; production
 runs as an ordinary role, so the figures are taken that way too (as in tests/conftest.py).
 """
-from sqlalchemy import event, text
-
 APP_ROLE = "iq_app_bench"
 PASSWORD = "Bench-Passw0rd!"
 
 
 def run_as_ordinary_role(engine):
-    """Grant the bench role what the app needs and make every new connection ``SET ROLE`` to it."""
-    with engine.begin() as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE}).scalar():
-            conn.execute(text(f"CREATE ROLE {APP_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS"))
-        conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}"))
-        conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}"))
-        conn.execute(text(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}"))
+    """Every new connection of ``engine`` acts as the bench role (rights granted first)."""
+    from app.security.database_roles import run_as_role
 
-    @event.listens_for(engine, "connect")
-    def _set_role(dbapi_connection, connection_record):
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"SET ROLE {APP_ROLE}")
-        cursor.close()
-        dbapi_connection.commit()
-
-    engine.dispose()
+    run_as_role(engine, APP_ROLE)
 
 
 def ensure_user(app, username, role, partners=()):

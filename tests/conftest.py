@@ -13,7 +13,7 @@ from datetime import date
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, text
 
 from config import TestConfig, normalise_database_url
 
@@ -59,28 +59,6 @@ def admin_engine(database_url):
     engine.dispose()
 
 
-def _run_as_app_role(engine, admin_engine):
-    """On PostgreSQL the app talks as an ordinary role, so row-level security is on in every test.
-
-    (The local test login is a superuser, and superusers always bypass row-level security.)
-    """
-    with admin_engine.begin() as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE}).scalar():
-            conn.execute(text(f"CREATE ROLE {APP_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS"))
-        conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}"))
-        conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}"))
-        conn.execute(text(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}"))
-
-    @event.listens_for(engine, "connect")
-    def _set_role(dbapi_connection, connection_record):
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"SET ROLE {APP_ROLE}")
-        cursor.close()
-        dbapi_connection.commit()
-
-    engine.dispose()
-
-
 @pytest.fixture(scope="session")
 def app(database_url, admin_engine):
     from flask_migrate import upgrade
@@ -89,6 +67,7 @@ def app(database_url, admin_engine):
     from app.extensions import db
     from app.security.roles import ensure_roles
     from app.security.scoping import system_scope
+    from app.security.database_roles import run_as_role
     from app.setup.reference_data import seed_reference_data
 
     application = create_app(TestConfig(database_url))
@@ -99,7 +78,9 @@ def app(database_url, admin_engine):
             db.session.commit()
             ensure_roles(application.appbuilder.sm)
         if database_url.startswith("postgresql"):
-            _run_as_app_role(db.engine, admin_engine)
+            # The local login is a superuser; the app talks as an ordinary role so that
+            # row-level security is on in every PostgreSQL test.
+            run_as_role(db.engine, APP_ROLE, admin=admin_engine)
     yield application
     with application.app_context():
         db.session.remove()
