@@ -35,11 +35,6 @@ class PartnerScoped:
     marker, so a new partner-owned model is scoped without any code of its own.
     """
 
-    @declared_attr
-    def partner_id(cls):
-        # Declared on the marker too: the scope's criteria lambda is evaluated against it.
-        return Column(Integer, ForeignKey("partner.id"), index=True)
-
 
 class PartnerOwned(PartnerScoped):
     """Columns of a record that always belongs to exactly one partner."""
