@@ -26,6 +26,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.core.errors import DomainError, ScopeError
 from app.core.listing import scaled
+from app.core.related_ids import refuse_non_ids, require_ids
 from app.security.roles import READ_WRITE
 from app.security.scoping import log_denied, owning_partner_id
 
@@ -77,6 +78,8 @@ class DomainModelApi(ModelRestApi):
             self.show_model_schema = self.model2schemaconverter.convert(
                 self.show_columns, nested=False, parent_schema_name=self.show_model_schema_name)
         super()._init_model_schemas()
+        require_ids(self.add_model_schema)
+        require_ids(self.edit_model_schema)
         optional = set(self.optional_on_add) | ({"partner"} if self.partner_owned else set())
         for name in optional:
             if name in self.add_model_schema.fields:
@@ -135,6 +138,7 @@ class DomainModelApi(ModelRestApi):
         return self._write(remove, status=200)
 
     def _create(self, payload):
+        refuse_non_ids(self.add_model_schema, payload)
         if self.partner_owned:
             requested = payload.get("partner")
             if requested in (None, ""):
@@ -149,6 +153,7 @@ class DomainModelApi(ModelRestApi):
                 "result": self.show_model_schema.dump(item, many=False)}
 
     def _update(self, item, payload):
+        refuse_non_ids(self.edit_model_schema, payload)
         if self.partner_owned and payload.get("partner") not in (None, "", item.partner_id):
             payload["partner"] = owning_partner_id(payload["partner"])
         data = self._merge_update_item(item, payload)
