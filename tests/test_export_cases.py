@@ -132,3 +132,49 @@ def test_large_export_is_streamed_in_batches(app, login_as, client, factories):
     assert len(chunks) >= 3
     text = b"".join(chunks).decode("utf-8-sig")
     assert len(list(csv.reader(io.StringIO(text), delimiter=";"))) == 6
+
+
+def _statements_for(client, url, engine):
+    """SQL statements the export issues (counted at the cursor), and the response body."""
+    from sqlalchemy import event
+
+    statements = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.get(url)
+        body = response.data
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return [s for s in statements if "counselling_case" in s], body
+
+
+@pytest.mark.parametrize("url", ["/exports/cases.csv", "/exports/cases.xlsx"])
+def test_export_reads_cases_in_one_statement_whatever_the_row_count(app, login_as, client, factories, url):
+    """Rows come as column tuples of one joined select: no per-row load of client, partner or period."""
+    from app.extensions import db
+
+    login_as("t_staff", "Staff", ("migra",))
+    factories.case(partner="migra")
+    few, _ = _statements_for(client, url, db.engine)
+    for _ in range(6):
+        factories.case(partner="migra")
+    many, body = _statements_for(client, url, db.engine)
+    assert len(few) == len(many) == 1, many
+    rows = read_csv_bytes(body) if url.endswith(".csv") else read_xlsx(body)
+    assert len(rows) == 1 + 7
+
+
+def test_export_is_not_cached(login_as, client, data):
+    login_as("t_staff", "Staff", ("migra",))
+    for url in ("/exports/cases.csv", "/exports/cases.xlsx"):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "no-store" in response.headers["Cache-Control"]
+
+
+def read_csv_bytes(raw):
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))

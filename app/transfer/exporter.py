@@ -1,28 +1,33 @@
 """Export of cases as Excel-friendly CSV or XLSX, scoped, filtered and streamed in batches.
 
-Rows are read with ``yield_per`` so a large export never holds all cases in memory. The partner
-scope (app.security.scoping) restricts the query like every other ORM query: no export code
-decides which partners a user may see. Two column sets exist: the personal one for users who may
-read clients, and a pseudonymous one for Management (client number instead of names, age band
-instead of birth date, no free text, no contact data).
+Rows are read as plain column tuples (no ORM objects, so the identity map does not grow and no
+relationship is lazy-loaded per row), ``BATCH`` at a time with ``yield_per``. The statement is still
+an ORM query over ``Case``, so the partner scope (app.security.scoping, ``do_orm_execute`` ->
+``with_loader_criteria``, also on the joined aliases) restricts it like every other query: no export
+code decides which partners a user may see. Two column sets exist: the personal one for users who
+may read clients, and a pseudonymous one for Management (client number instead of names, age band
+instead of birth date, no free text, no contact data); only the fields a set shows are selected.
 """
 import csv
 import io
 from datetime import date
+from functools import lru_cache
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased
 
 from app.cases.models import Case
 from app.catalogues.countries import country_name
+from app.catalogues.models import CompetentBody, ReferenceOccupation
+from app.clients.models import Client
 from app.core.enums import (CASE_STATUSES, ENQUIRERS, GENDERS, LEGAL_BASES, NOTICE_RESULTS, OUTCOMES,
                             QUALIFICATION_TYPES, REFERRAL_SOURCES)
 from app.funding.models import FundingPeriod
 from app.partners.models import Partner
 
-BATCH = 1000
+BATCH = 2000
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Columns of the case list that can filter an export like FAB's list filters (``_flt_<op>_<col>``).
 FILTER_COLUMNS = ["opened_on", "closed_on", "status", "enquirer", "referral_source", "qualification_type",
@@ -41,9 +46,8 @@ def neutralise(value):
     return value
 
 
-def _age_band(case):
-    birth = case.client.birth_date
-    age = case.opened_on.year - birth.year - ((case.opened_on.month, case.opened_on.day) < (birth.month, birth.day))
+def _age_band(opened_on, birth):
+    age = opened_on.year - birth.year - ((opened_on.month, opened_on.day) < (birth.month, birth.day))
     for upper, band in ((24, "15–24"), (34, "25–34"), (44, "35–44"), (54, "45–54")):
         if age <= upper:
             return band
@@ -62,62 +66,110 @@ def _yes_no(value):
     return "" if value is None else (_("yes") if value else _("no"))
 
 
-def _occupation(case):
-    return case.reference_occupation.name if case.reference_occupation else ""
+def _plain(value):
+    return value
 
 
-def _body(case):
-    return case.competent_body.name if case.competent_body else ""
+def _or_blank(value):
+    return "" if value is None else value
+
+
+def _occupation(name_de, name_en):
+    """ReferenceOccupation.name, from the two selected columns (the property cannot be selected)."""
+    if name_de is None:
+        return ""
+    return name_en if str(get_locale() or "de").startswith("en") else name_de
+
+
+@lru_cache(maxsize=1)
+def _fields():
+    """The selectable fields by name: Case and the aliases joined in ``case_query``.
+
+    Built on first use, not at import, so that aliasing does not configure the mappers early."""
+    partner, client, period = aliased(Partner), aliased(Client), aliased(FundingPeriod)
+    occupation, body = aliased(ReferenceOccupation), aliased(CompetentBody)
+    fields = {
+        "partner": partner.code, "id": Case.id, "client_number": client.client_number,
+        "first_name": client.first_name, "last_name": client.last_name, "birth_date": client.birth_date,
+        "gender": client.gender, "citizenship": client.citizenship, "period": period.code,
+        "opened_on": Case.opened_on, "closed_on": Case.closed_on, "status": Case.status,
+        "enquirer": Case.enquirer, "referral_source": Case.referral_source,
+        "qualification_title": Case.qualification_title, "qualification_type": Case.qualification_type,
+        "qualification_country": Case.qualification_country, "qualification_year": Case.qualification_year,
+        "occupation_de": occupation.name_de, "occupation_en": occupation.name_en, "regulated": Case.regulated,
+        "legal_basis": Case.legal_basis, "body": body.name, "outcome": Case.outcome,
+        "notice_result": Case.notice_result, "notes": Case.notes,
+    }
+    joins = {"partner": (partner, partner.id == Case.partner_id), "client": (client, client.id == Case.client_id),
+             "period": (period, period.id == Case.funding_period_id),
+             "occupation": (occupation, occupation.id == Case.reference_occupation_id),
+             "body": (body, body.id == Case.competent_body_id)}
+    return fields, joins
+
+
+class Column:
+    """One export column: header, the fields it reads, how they become a cell.
+
+    ``coded`` columns (enum labels, countries, yes/no) take few distinct values, so their text is
+    computed once per value and export instead of once per row.
+    """
+
+    def __init__(self, header, fields, format=_plain, coded=False):
+        self.header = header
+        self.fields = (fields,) if isinstance(fields, str) else tuple(fields)
+        self.format = format
+        self.coded = coded
 
 
 _COMMON_HEAD = [
-    ("Partner", lambda c: c.partner.code),
-    ("Fallnummer", lambda c: c.id),
-    ("Klientennummer", lambda c: c.client.client_number),
+    Column("Partner", "partner"),
+    Column("Fallnummer", "id"),
+    Column("Klientennummer", "client_number"),
 ]
 _CASE_FACTS = [
-    ("Anfragende Stelle", lambda c: ENQUIRERS.label(c.enquirer)),
-    ("Zugangsweg", lambda c: REFERRAL_SOURCES.label(c.referral_source)),
+    Column("Anfragende Stelle", "enquirer", ENQUIRERS.label, coded=True),
+    Column("Zugangsweg", "referral_source", REFERRAL_SOURCES.label, coded=True),
 ]
 _QUALIFICATION = [
-    ("Art der Qualifikation", lambda c: QUALIFICATION_TYPES.label(c.qualification_type)),
-    ("Land der Qualifikation", lambda c: _country(c.qualification_country)),
-    ("Abschlussjahr", lambda c: c.qualification_year),
-    ("Referenzberuf", _occupation),
-    ("Reglementiert", lambda c: _yes_no(c.regulated)),
-    ("Rechtsgrundlage", lambda c: LEGAL_BASES.label(c.legal_basis)),
-    ("Zuständige Stelle", _body),
-    ("Ergebnis", lambda c: OUTCOMES.label(c.outcome)),
-    ("Bescheid", lambda c: NOTICE_RESULTS.label(c.notice_result)),
+    Column("Art der Qualifikation", "qualification_type", QUALIFICATION_TYPES.label, coded=True),
+    Column("Land der Qualifikation", "qualification_country", _country, coded=True),
+    Column("Abschlussjahr", "qualification_year"),
+    Column("Referenzberuf", ("occupation_de", "occupation_en"), _occupation),
+    Column("Reglementiert", "regulated", _yes_no, coded=True),
+    Column("Rechtsgrundlage", "legal_basis", LEGAL_BASES.label, coded=True),
+    Column("Zuständige Stelle", "body", _or_blank),
+    Column("Ergebnis", "outcome", OUTCOMES.label, coded=True),
+    Column("Bescheid", "notice_result", NOTICE_RESULTS.label, coded=True),
 ]
 
 PERSONAL_COLUMNS = _COMMON_HEAD + [
-    ("Vorname", lambda c: c.client.first_name),
-    ("Nachname", lambda c: c.client.last_name),
-    ("Geburtsdatum", lambda c: c.client.birth_date),
-    ("Geschlecht", lambda c: GENDERS.label(c.client.gender)),
-    ("Staatsangehörigkeit", lambda c: _country(c.client.citizenship)),
-    ("Förderperiode", lambda c: c.funding_period.code),
-    ("Beratungsbeginn", lambda c: c.opened_on),
-    ("Abschluss", lambda c: c.closed_on),
-    ("Status", lambda c: CASE_STATUSES.label(c.status)),
-] + _CASE_FACTS + [("Qualifikation", lambda c: c.qualification_title)] + _QUALIFICATION + [
-    ("Notizen", lambda c: c.notes),
+    Column("Vorname", "first_name"),
+    Column("Nachname", "last_name"),
+    Column("Geburtsdatum", "birth_date"),
+    Column("Geschlecht", "gender", GENDERS.label, coded=True),
+    Column("Staatsangehörigkeit", "citizenship", _country, coded=True),
+    Column("Förderperiode", "period"),
+    Column("Beratungsbeginn", "opened_on"),
+    Column("Abschluss", "closed_on"),
+    Column("Status", "status", CASE_STATUSES.label, coded=True),
+] + _CASE_FACTS + [Column("Qualifikation", "qualification_title")] + _QUALIFICATION + [
+    Column("Notizen", "notes"),
 ]
 
 PSEUDONYMOUS_COLUMNS = _COMMON_HEAD + [
-    ("Geschlecht", lambda c: GENDERS.label(c.client.gender)),
-    ("Altersgruppe", _age_band),
-    ("Staatsangehörigkeit", lambda c: _country(c.client.citizenship)),
-    ("Förderperiode", lambda c: c.funding_period.code),
-    ("Quartal", lambda c: _quarter(c.opened_on)),
-    ("Status", lambda c: CASE_STATUSES.label(c.status)),
+    Column("Geschlecht", "gender", GENDERS.label, coded=True),
+    Column("Altersgruppe", ("opened_on", "birth_date"), _age_band),
+    Column("Staatsangehörigkeit", "citizenship", _country, coded=True),
+    Column("Förderperiode", "period"),
+    Column("Quartal", "opened_on", _quarter),
+    Column("Status", "status", CASE_STATUSES.label, coded=True),
 ] + _CASE_FACTS + _QUALIFICATION
 
 
-def case_query(session, period="all", partner="all", state="all", list_filters=None):
-    """Cases matching the summary filters (codes or ``all``) and FAB list filters, oldest first."""
-    query = session.query(Case).options(joinedload(Case.reference_occupation), joinedload(Case.competent_body))
+def case_query(session, columns, period="all", partner="all", state="all", list_filters=None):
+    """Rows (tuples of the fields ``columns`` read) of the cases matching the summary filters (codes or
+    ``all``) and FAB list filters, oldest first, fetched ``BATCH`` at a time."""
+    query = session.query(Case)
     if period not in (None, "", "all"):
         period_id = session.execute(select(FundingPeriod.id).where(FundingPeriod.code == period)).scalar()
         if period_id is None:
@@ -134,12 +186,44 @@ def case_query(session, period="all", partner="all", state="all", list_filters=N
         query = query.filter(Case.partner_id.in_(select(Partner.id).where(Partner.state == state)))
     if list_filters is not None:
         query = list_filters.apply_all(query)
+    names = _field_names(columns)
+    fields, joins = _fields()
+    query = query.with_entities(*(fields[name].label(name) for name in names))
+    for join in ("partner", "client", "period"):
+        query = query.join(*joins[join])
+    query = query.outerjoin(*joins["occupation"]).outerjoin(*joins["body"])
     return query.order_by(Case.id).yield_per(BATCH)
 
 
+def _field_names(columns):
+    names = []
+    for column in columns:
+        names.extend(name for name in column.fields if name not in names)
+    return names
+
+
 def rows(query, columns):
-    for case in query:
-        yield [neutralise(getter(case)) for _, getter in columns]
+    """Cell values per case; coded columns are formatted once per distinct value."""
+    names = _field_names(columns)
+    plan = []
+    for column in columns:
+        positions = tuple(names.index(name) for name in column.fields)
+        plan.append((positions, column.format, {} if column.coded else None))
+    for row in query:
+        values = []
+        for positions, format, memo in plan:
+            if len(positions) == 1:
+                raw = row[positions[0]]
+                if memo is None:
+                    value = raw if format is _plain else format(raw)
+                else:
+                    value = memo.get(raw)
+                    if value is None:
+                        value = memo[raw] = format(raw)
+            else:
+                value = format(*(row[p] for p in positions))
+            values.append(neutralise(value))
+        yield values
 
 
 def _csv_value(value):
@@ -153,7 +237,7 @@ def csv_chunks(query, columns):
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     buffer.write("\ufeff")
-    writer.writerow([header for header, _ in columns])
+    writer.writerow([column.header for column in columns])
     for number, values in enumerate(rows(query, columns), start=1):
         writer.writerow([_csv_value(v) for v in values])
         if number % BATCH == 0:
@@ -170,13 +254,14 @@ def write_xlsx(query, columns, target):
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Cases"))
-    sheet.append([header for header, _ in columns])
+    sheet.append([column.header for column in columns])
     for values in rows(query, columns):
-        cells = []
-        for value in values:
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, date):
-                cell.number_format = "DD.MM.YYYY"
-            cells.append(cell)
-        sheet.append(cells)
+        # Only dates need a cell of their own (for the number format); plain values are cheaper.
+        sheet.append([_date_cell(sheet, WriteOnlyCell, v) if isinstance(v, date) else v for v in values])
     workbook.save(target)
+
+
+def _date_cell(sheet, cell_class, value):
+    cell = cell_class(sheet, value=value)
+    cell.number_format = "DD.MM.YYYY"
+    return cell

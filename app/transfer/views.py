@@ -93,27 +93,46 @@ class ExportView(BaseView):
     @has_access
     def cases_csv(self):
         query, columns = self._query_and_columns()
-        return Response(stream_with_context(csv_chunks(query, columns)), mimetype="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": "attachment; filename=beratungsfaelle.csv"})
+        response = Response(stream_with_context(csv_chunks(query, columns)), mimetype="text/csv; charset=utf-8",
+                            headers={"Content-Disposition": "attachment; filename=beratungsfaelle.csv"})
+        return _private(response)
 
     @expose("/cases.xlsx")
     @has_access
     def cases_xlsx(self):
         query, columns = self._query_and_columns()
-        target = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
-        write_xlsx(query, columns, target)
+        # The workbook is written (write-only, row by row) to a temporary file on disk and then sent
+        # from there in chunks; the file is unlinked at once, so it vanishes when the response closes.
+        target = tempfile.TemporaryFile(suffix=".xlsx")
+        try:
+            write_xlsx(query, columns, target)
+        except BaseException:
+            target.close()
+            raise
+        size = target.tell()
         target.seek(0)
-        return send_file(target, mimetype=XLSX_MIME, as_attachment=True, download_name="beratungsfaelle.xlsx")
+        response = send_file(target, mimetype=XLSX_MIME, as_attachment=True, download_name="beratungsfaelle.xlsx",
+                             max_age=0, conditional=False)
+        response.headers["Content-Length"] = str(size)
+        return _private(response)
 
     def _query_and_columns(self):
         filters = SQLAInterface(Case, db.session).get_filters(FILTER_COLUMNS)
         get_filter_args(filters)
-        try:
-            query = case_query(db.session, request.args.get("period", "all"), request.args.get("partner", "all"),
-                               request.args.get("state", "all"), list_filters=filters)
-        except ExportFilterError as error:
-            abort(400, description=str(error))
         # Personal columns only for users who may read clients (DESIGN.md §3: not Management).
         personal = self.appbuilder.sm.has_access("can_read", CLIENTS)
-        return query, PERSONAL_COLUMNS if personal else PSEUDONYMOUS_COLUMNS
+        columns = PERSONAL_COLUMNS if personal else PSEUDONYMOUS_COLUMNS
+        try:
+            query = case_query(db.session, columns, request.args.get("period", "all"),
+                               request.args.get("partner", "all"), request.args.get("state", "all"),
+                               list_filters=filters)
+        except ExportFilterError as error:
+            abort(400, description=str(error))
+        return query, columns
+
+
+def _private(response):
+    """Personal data: no shared or browser cache may keep a copy."""
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
