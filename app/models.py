@@ -3,6 +3,7 @@ from flask_appbuilder.security.sqla.models import User  # noqa: F401
 
 from app.catalogues.models import CompetentBody, Country, ReferenceOccupation  # noqa: F401
 from app.cases.models import Case, Contact  # noqa: F401
+from app.clients.consent import Consent, ConsentText  # noqa: F401
 from app.clients.models import Client  # noqa: F401
 from app.funding.models import Funding, FundingPeriod  # noqa: F401
 from app.partners.models import Partner  # noqa: F401

@@ -3,6 +3,7 @@ import itertools
 from datetime import date
 
 from app.cases.models import Case, Contact
+from app.clients.consent import Consent
 from app.clients.models import Client
 from app.funding.models import Funding, FundingPeriod
 from app.partners.models import Partner
@@ -53,6 +54,12 @@ class Factories:
         values.update(fields)
         obj = Funding(partner=self.partner(partner), funding_period=self.period(period), funder=funder, **values)
         return self._save(obj, commit)
+
+    def consent(self, client, commit=True, **fields):
+        values = dict(purpose="counselling", given_on=date(2013, 3, 14), text_version="2026-1",
+                      language="de", given_how="signed_form")
+        values.update(fields)
+        return self._save(Consent(client=client, partner=client.partner, **values), commit)
 
     def _save(self, obj, commit):
         self.session.add(obj)

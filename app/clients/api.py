@@ -1,6 +1,7 @@
 """REST API of the clients (``/api/v1/client/``), restricted to the user's partners by the scope."""
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
+from app.clients.consent import consents_as_api
 from app.clients.models import Client
 from app.core.api import DomainModelApi
 from app.security.roles import CLIENTS
@@ -25,3 +26,8 @@ class ClientApi(DomainModelApi):
     search_columns = ["partner", "client_number", "first_name", "last_name", "birth_date", "gender",
                       "citizenship"]
     base_order = ("id", "desc")
+
+    def pre_get(self, data):
+        """Adds the client's ``consents`` (CONTRACT.md, Data protection); read through the scope."""
+        record = self.datamodel.get(data["id"])
+        data["result"]["consents"] = consents_as_api(record) if record is not None else []

@@ -5,7 +5,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (CheckConstraint, Column, Date, ForeignKey, Index, Integer, String,
                         UniqueConstraint, event)
-from sqlalchemy.orm import validates
+from sqlalchemy.orm import relationship, validates
 
 from app.core.enums import (EMPLOYMENT_STATUSES, GENDERS, GERMAN_LEVELS, RESIDENCE_STATES,
                             RESIDENCE_STATUSES)
@@ -61,6 +61,9 @@ class Client(PartnerOwned, TimestampMixin, Validated, Model):
     version = Column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}
+
+    consents = relationship("Consent", back_populates="client", cascade="all, delete-orphan",
+                            passive_deletes=True, order_by="Consent.given_on")
 
     @validates("first_name", "last_name")
     def _v_names(self, key, value):
