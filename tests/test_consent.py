@@ -85,3 +85,16 @@ def test_consent_rows_of_another_partner_are_out_of_scope(app, factories, ctx):
     with app.app_context(), partner_scope([factories.partner("migra").id]):
         visible = [c.id for c in db.session.query(Consent)]
     assert visible == [mine.id]
+
+
+def test_withdrawal_is_audited_with_old_and_new_value(factories, ctx):
+    from app.security.models import AuditEvent
+
+    record = factories.client()
+    consent = factories.consent(record, given_on=date(2013, 3, 14))
+    consent.withdrawn_on = date(2016, 4, 5)
+    ctx.commit()
+    [event] = rows(ctx, AuditEvent, table_name="consent", record_id=str(consent.id), action="update")
+    assert event.old_values == {"withdrawn_on": None}
+    assert event.new_values == {"withdrawn_on": "2016-04-05"}
+    assert event.partner_id == record.partner_id
