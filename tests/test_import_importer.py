@@ -1,6 +1,5 @@
 """Importer: formats, notations, and that every bad input names row/column and writes nothing."""
 import io
-import time
 import zipfile
 from datetime import date
 
@@ -249,7 +248,6 @@ def test_unknown_and_missing_columns_are_refused(ctx):
 def test_5000_rows_with_one_bad_row_refused_whole_then_accepted_when_fixed(ctx):
     rows = [row(i, Vorname=f"Person{i}") for i in range(5000)]
     rows[3456]["Staatsangehörigkeit"] = "Narnia"
-    start = time.monotonic()
     result = run(ctx, csv_bytes(rows))
     assert [(e.row, e.column) for e in result.errors] == [(3458, "Staatsangehörigkeit")]
     assert counts(ctx) == (0, 0, 0)
@@ -264,5 +262,3 @@ def test_5000_rows_with_one_bad_row_refused_whole_then_accepted_when_fixed(ctx):
     result = run(ctx, csv_bytes(rows))
     assert result.ok and result.committed, [str(e) for e in result.errors[:3]]
     assert counts(ctx)[:2] == (5000, 5000)
-    elapsed = time.monotonic() - start
-    assert elapsed < 60, f"three 5,000-row imports took {elapsed:.1f}s"
