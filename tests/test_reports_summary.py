@@ -60,11 +60,14 @@ def test_summary_numbers_equal_database_counts(login_as, ctx, dataset):
     # Outcomes: 7 × help, 3 × no procedure, 1 × language course → the 1 is hidden, and so is the
     # smallest other cell (3), so that the total does not reveal it.
     assert line(text, "help with the application") == ["7"]
-    assert line(text, "no procedure advised") == ["."]
+    assert line(text, "no procedure advised") == ["x"]  # secondary suppression has its own marker
     assert line(text, "referred to language course") == ["."]
     # Partner comparison: agsa has 2 cases, persons and first contacts (hidden), migra 9 each;
     # the totals (11) would reveal agsa's 2, so migra's cells are hidden too; follow-ups 9 and 0 show.
-    assert line(text, "migra e.V.") == [".", ".", ".", "9"]
+    assert line(text, "migra e.V.") == ["x", "x", "x", "9"]
+    flat = " ".join(text.split())
+    assert "“x”: not shown so that the hidden cells of its row or column cannot be computed" in flat
+    assert "“.”: 1 or 2 persons or cases" in flat
     assert line(text, "Total", after="Comparison of partners") == ["11", "11", "11", "9"]
     assert "Page 1 of" in text
     # Trainings (8 female, 5 male, 6 hours) and funding (planned 120,000, spent 90,000) in full.
@@ -111,6 +114,9 @@ def test_dashboard_shows_the_same_figures(login_as, dataset):
     html = client.get("/reports/dashboard?period=2013").get_data(as_text=True)
     assert "<svg" in html and "Q1/2013" in html
     assert "Vorname" not in html
+    # agsa's 2 cases are hidden ("."), migra's 9 only by secondary suppression ("x"); the legend says so.
+    assert '<td class="n">.</td>' in html and '<td class="n">x</td>' in html
+    assert "“x”: not shown so that the hidden cells of its row or column cannot be computed" in html
 
 
 def test_case_list_pdf(login_as, dataset):

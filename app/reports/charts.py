@@ -1,11 +1,11 @@
 """Horizontal bar charts as inline SVG, drawn on the server (no JavaScript, same in HTML and PDF).
 
 Every label is escaped: labels come from catalogues and user-maintained reference data. Hidden
-(suppressed) values get no bar and the label ".".
+(suppressed) values come as their marker (".", or "x" for secondary suppression): no bar, the marker
+as label.
 """
 from markupsafe import Markup, escape
 
-from app.reports.tables import HIDDEN
 
 ROW_HEIGHT = 18
 LABEL_WIDTH = 190
@@ -14,8 +14,8 @@ VALUE_WIDTH = 60
 
 
 def bar_chart(title, items, locale_format=str, colour="#2f6f9f"):
-    """``items``: (label, value or None); returns an SVG element as Markup."""
-    shown = [value for _, value in items if value]
+    """``items``: (label, count or a hidden cell's marker); returns an SVG element as Markup."""
+    shown = [value for _, value in items if isinstance(value, int) and value]
     largest = max(shown) if shown else 1
     width = LABEL_WIDTH + BAR_WIDTH + VALUE_WIDTH
     height = ROW_HEIGHT * len(items) + 8
@@ -30,8 +30,8 @@ def bar_chart(title, items, locale_format=str, colour="#2f6f9f"):
         parts.append(
             f'<text x="{LABEL_WIDTH - 6}" y="{y + 12}" text-anchor="end">{escape(text)}</text>'
         )
-        if value is None:
-            shown_value = HIDDEN
+        if isinstance(value, str):
+            shown_value = value
         else:
             length = round(BAR_WIDTH * value / largest, 1) if value else 0
             parts.append(

@@ -14,7 +14,7 @@ from app.core.enums import (CHANNELS, ENQUIRERS, FUNDERS, GENDERS, NOTICE_RESULT
                             QUALIFICATION_TYPES, REFERRAL_SOURCES, TARGET_INSTITUTIONS)
 from app.reports import queries
 from app.reports.charts import bar_chart
-from app.reports.tables import Table, bar_values
+from app.reports.tables import Table, bar_values, shown_value
 
 TOP = 10
 
@@ -52,7 +52,7 @@ def build_summary(session, scope, locale):
     charts = {
         "quarters": bar_chart(_("Cases per quarter"), bar_values(key, 2), fmt),
         "gender": bar_chart(_("Persons by gender"), [
-            (label, None if cells[-1].hidden else cells[-1].value) for label, cells in tables["gender_age"].rows
+            (label, shown_value(cells[-1])) for label, cells in tables["gender_age"].rows
         ], fmt),
         "outcome": bar_chart(_("Outcome (cases)"), bar_values(tables["outcome"]), fmt, "#7a9a3a"),
         "channel": bar_chart(_("Counselling channel (contacts)"), bar_values(tables["channel"]), fmt, "#9a6a2a"),

@@ -5,8 +5,9 @@ revealing them: whenever a row or column with a shown total has exactly one hidd
 cells adding up to 1 or 2, the smallest further non-zero cell of that line is hidden too. So no
 hidden cell can be computed from a total, and hidden cells together are never a group of 1 or 2
 (in two-way tables the rows and columns are protected together until both rules hold everywhere).
-If a line has no cell left to hide, its total is hidden. A zero is shown as
-"–" (nothing there); it singles nobody out.
+If a line has no cell left to hide, its total is hidden. Cells hidden by secondary suppression
+carry their own marker ("x"), so that nobody reads them as 1 or 2 (the legend explains both). A zero
+is shown as "–" (nothing there); it singles nobody out.
 """
 from dataclasses import dataclass, field
 
@@ -14,6 +15,7 @@ from babel.numbers import format_decimal
 
 MIN_COUNT = 3
 HIDDEN = "."
+HIDDEN_SECONDARY = "x"
 NOTHING = "–"
 
 
@@ -21,10 +23,18 @@ NOTHING = "–"
 class Cell:
     value: int
     hidden: bool = False
+    secondary: bool = False  # hidden only so that other hidden cells cannot be computed
+
+    def hide_secondary(self):
+        self.hidden = self.secondary = True
+
+    @property
+    def marker(self):
+        return HIDDEN_SECONDARY if self.secondary else HIDDEN
 
     def text(self, locale):
         if self.hidden:
-            return HIDDEN
+            return self.marker
         if not self.value:
             return NOTHING
         return format_decimal(self.value, locale=locale)
@@ -59,6 +69,7 @@ class Table:
         for _, cells in self.rows + ([self.total] if self.total else []):
             for cell in cells:
                 cell.hidden = 0 < cell.value < MIN_COUNT
+                cell.secondary = False
         changed = True
         while changed:
             changed = False
@@ -85,13 +96,18 @@ def _protect_line(cells, total):
     while exposed():
         candidates = [c for c in cells if not c.hidden and c.value > 0]
         if not candidates:
-            total.hidden = True
+            total.hide_secondary()
             return True
-        min(candidates, key=lambda c: c.value).hidden = True
+        min(candidates, key=lambda c: c.value).hide_secondary()
         changed = True
     return changed
 
 
 def bar_values(table, column=0):
-    """(label, value or None when hidden) pairs of one column, for the charts."""
-    return [(label, None if cells[column].hidden else cells[column].value) for label, cells in table.rows]
+    """(label, value or the hidden cell's marker) pairs of one column, for the charts."""
+    return [(label, shown_value(cells[column])) for label, cells in table.rows]
+
+
+def shown_value(cell):
+    """The count, or the marker (str) of a hidden cell: charts label it like the tables."""
+    return cell.marker if cell.hidden else cell.value
