@@ -45,12 +45,22 @@ def test_letter_names_partner_and_german_dates(login_as, factories, first, last,
     normalised = " ".join(text.split())
     assert first in text and last.split()[0] in text
     assert phrase in normalised
-    assert "migra e.V." in text and "Rosa-Luxemburg-Straße 19" in text
+    assert "migra e.V." in text and "Waldemarstraße 56" in text and "18057 Rostock" in text  # network.md
+    assert "Rosa-Luxemburg-Straße" not in text
     assert "03.11.1984" in text and "14.03.2013" in text and "02.04.2013" in text
     assert "Integration durch Qualifizierung" in normalised
     if language != "de":  # the German original follows the translation
         assert "keine Entscheidung über die Gleichwertigkeit" in normalised and len(reader.pages) == 2
 
+
+
+def test_letter_copes_with_a_partner_without_a_street(login_as, factories):
+    case = make_case(factories, partner="agsa")  # the announcement names no street for agsa
+    assert case.partner.street is None and case.partner.address_unverified
+    client = login_as("t_staff_agsa", "Staff", partners=("agsa",))
+    reader, text = pdf(client.get(f"/cases/{case.id}/confirmation.pdf"))
+    assert "Auslandsgesellschaft Sachsen-Anhalt e.V. · Magdeburg" in text
+    assert "· ·" not in text and "None" not in text
 
 
 def test_arabic_letter_is_right_to_left(app, login_as, factories):

@@ -28,6 +28,8 @@ class Partner(TimestampMixin, Model):
     contact_person = Column(String(200))
     phone = Column(String(50))
     email = Column(String(200))
+    # Where street and postcode come from (e.g. a press release); empty = unverified, for an Admin to fill in.
+    address_source = Column(String(300))
     active = Column(Boolean, nullable=False, default=True)
 
     @validates("code")
@@ -46,6 +48,21 @@ class Partner(TimestampMixin, Model):
     @validates("legal_form", "street", "contact_person", "phone", "email")
     def _v_optional(self, key, value):
         return check_length(key, value, 200)
+
+    @validates("address_source")
+    def _v_address_source(self, key, value):
+        return check_length(key, value, 300)
+
+    @property
+    def address_unverified(self):
+        """No named source for the street address: letters print what there is, Admins see a hint."""
+        return not (self.address_source and self.street)
+
+    @property
+    def postal_line(self):
+        """"Street · Postcode City", leaving out what is empty (letters must cope with a missing street)."""
+        place = " ".join(part for part in (self.postcode, self.city) if part)
+        return " · ".join(part for part in (self.street, place) if part)
 
     @validates("postcode")
     def _v_postcode(self, key, value):

@@ -12,16 +12,19 @@ from app.partners.models import Partner
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
+NETWORK_MD = "press release of migra e.V., Rostock, July 2011 (network announcement)"
+
+# Street and postcode only with a named source (network.md); the others stay empty, flagged for an Admin.
 PARTNERS = [
-    # code, name, legal form, street, postcode, city, state, role
-    ("migra", "migra e.V.", "e.V.", "Rosa-Luxemburg-Straße 19", "18055", "Rostock", "MV", "coordinator"),
-    ("genres", "Genres e.V.", "e.V.", "Friedrich-Engels-Ring 19", "17033", "Neubrandenburg", "MV", "partner"),
-    ("vsp", "VSP gGmbH", "gGmbH", "Wismarsche Straße 298", "19055", "Schwerin", "MV", "partner"),
-    ("hs-wismar", "Hochschule Wismar", "Körperschaft des öffentlichen Rechts", "Philipp-Müller-Straße 14", "23966", "Wismar", "MV", "partner"),
-    ("caritas-md", "Caritasverband des Bistums Magdeburg", "e.V.", "Langer Weg 66", "39112", "Magdeburg", "ST", "partner"),
-    ("agsa", "Auslandsgesellschaft Sachsen-Anhalt e.V.", "e.V.", "Schellingstraße 3–4", "39104", "Magdeburg", "ST", "partner"),
-    ("frohe-zukunft", "Jugendwerkstatt „Frohe Zukunft“", "e.V.", "Leipziger Chaussee 19", "06112", "Halle (Saale)", "ST", "partner"),
-    ("spi", "SPI GmbH", "GmbH", "Große Ulrichstraße 51", "06108", "Halle (Saale)", "ST", "partner"),
+    # code, name, legal form, street, postcode, city, state, role, source of the address
+    ("migra", "migra e.V.", "e.V.", "Waldemarstraße 56", "18057", "Rostock", "MV", "coordinator", NETWORK_MD),
+    ("genres", "Genres e.V.", "e.V.", None, None, "Neubrandenburg", "MV", "partner", None),
+    ("vsp", "VSP gGmbH", "gGmbH", None, None, "Schwerin", "MV", "partner", None),
+    ("hs-wismar", "Hochschule Wismar", "Körperschaft des öffentlichen Rechts", None, None, "Wismar", "MV", "partner", None),
+    ("caritas-md", "Caritasverband des Bistums Magdeburg", "e.V.", None, None, "Magdeburg", "ST", "partner", None),
+    ("agsa", "Auslandsgesellschaft Sachsen-Anhalt e.V.", "e.V.", None, None, "Magdeburg", "ST", "partner", None),
+    ("frohe-zukunft", "Jugendwerkstatt „Frohe Zukunft“", "e.V.", None, None, "Halle (Saale)", "ST", "partner", None),
+    ("spi", "SPI GmbH", "GmbH", None, None, "Halle (Saale)", "ST", "partner", None),
 ]
 
 PERIODS = [
@@ -71,11 +74,11 @@ def _upsert(session, model, key_attr, key, values):
 
 
 def seed_partners(session):
-    for code, name, legal_form, street, postcode, city, state, role in PARTNERS:
-        _upsert(session, Partner, "code", code, dict(
-            name=name, legal_form=legal_form, street=street, postcode=postcode, city=city,
-            state=state, role=role, active=True,
-        ))
+    for code, name, legal_form, street, postcode, city, state, role, source in PARTNERS:
+        values = dict(name=name, legal_form=legal_form, city=city, state=state, role=role, active=True)
+        if source:  # a sourced address is reference data; otherwise keep what an Admin entered
+            values.update(street=street, postcode=postcode, address_source=source)
+        _upsert(session, Partner, "code", code, values)
 
 
 def seed_periods(session):
