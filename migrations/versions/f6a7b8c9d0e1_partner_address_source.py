@@ -4,14 +4,14 @@ The coordinator's address is corrected to the one its announcement gives (migra 
 Waldemarstraße 56, 18057 Rostock). The street addresses shipped earlier for the other partners had
 no source: they are cleared where unchanged, so an Admin fills them in (flagged as unverified).
 
-Revision ID: e5f6a7b8c9d0
-Revises: d4e5f6a7b8c9
+Revision ID: f6a7b8c9d0e1
+Revises: e5f6a7b8c9d0
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "e5f6a7b8c9d0"
-down_revision = "d4e5f6a7b8c9"
+revision = "f6a7b8c9d0e1"
+down_revision = "e5f6a7b8c9d0"
 branch_labels = None
 depends_on = None
 
