@@ -119,6 +119,9 @@ class TestConfig(Config):
     # Tests assert messages in English (the msgids); the German default of production is
     # checked explicitly by the tests that use the `german_default` fixture.
     BABEL_DEFAULT_LOCALE = "en"
+    # Every login checks a hash: scrypt costs ~0.3 s each, which dominated the role matrices.
+    # One PBKDF2 round keeps the code path (hash, salt, check) and costs microseconds. Tests only.
+    FAB_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
 
     def __init__(self, database_url=None):
         self.SECRET_KEY = secrets.token_hex(32)

@@ -64,6 +64,7 @@ def test_programme_window_is_configurable(app, ctx):
     try:
         ctx.add(FundingPeriod(code="2015", name="2015", start=date(2015, 1, 1), end=date(2015, 12, 31)))
         ctx.flush()
+        assert count(ctx, FundingPeriod) == 5  # accepted inside the widened window
     finally:
         ctx.rollback()
         app.config["PROGRAMME_END"] = date(2014, 12, 31)
