@@ -149,3 +149,23 @@ def test_reference_occupation_prefills_regulated_and_competent_body(page, live_s
     assert page.input_value("#regulated") == "yes"
     assert page.input_value("#competent_body") == str(occupation.competent_body_st_id)
     shot(page, "10-reference-occupation-prefilled")
+
+
+def test_existing_client_chosen_by_keyboard_with_german_select2(page, live_server, make_user, factories):
+    """select2 focuses its search box on open (select2 4.0 + jQuery 3.6 do not) and speaks German."""
+    existing = factories.client(partner="genres", first_name="Mirela", last_name="Dragomir",
+                                birth_date=date(1979, 11, 2))
+    make_user("t_browser", "Staff", ("genres",))
+    log_in(page, live_server, "t_browser", PASSWORD)
+    page.goto(f"{live_server}/lang/de")
+    page.goto(f"{live_server}/entry/")
+    page.focus("#client + .select2 .select2-selection")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".select2-container--open .select2-search__field")
+    assert page.evaluate("document.activeElement.classList.contains('select2-search__field')")
+    assert page.inner_text(".select2-results") == "Bitte mindestens ein Zeichen eingeben."
+    shot(page, "07-select2-german-focused")
+    page.keyboard.type("Dragom")
+    page.wait_for_selector(f".select2-results__option:has-text('{existing.client_number}')")
+    page.keyboard.press("Enter")
+    assert page.input_value("#client") == str(existing.id)
