@@ -59,6 +59,9 @@ def create_app(config=None):
 
     from app.core.errorhandlers import register_error_handlers
     from app.cli import register_cli
+    from app.security import access_log
+
+    access_log.init_app(app)
 
     register_error_handlers(app)
     register_cli(app)

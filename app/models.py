@@ -7,7 +7,7 @@ from app.clients.consent import Consent, ConsentText  # noqa: F401
 from app.clients.models import Client  # noqa: F401
 from app.funding.models import Funding, FundingPeriod  # noqa: F401
 from app.partners.models import Partner  # noqa: F401
-from app.security.models import AuditEvent, Membership  # noqa: F401
+from app.security.models import AccessLogEntry, AuditEvent, Membership  # noqa: F401
 from app.trainings.models import Training  # noqa: F401
 
 import app.security.audit  # noqa: F401,E402  (registers the audit hook)

@@ -69,11 +69,11 @@ def _register_api(appbuilder):
     from app.clients.api import ClientApi
     from app.funding.api import FundingApi, FundingPeriodApi
     from app.partners.api import PartnerApi
-    from app.security.audit_api import AuditApi
+    from app.security.audit_api import AccessLogApi, AuditApi
     from app.trainings.api import TrainingApi
 
     for api in (PartnerApi, FundingPeriodApi, FundingApi, ClientApi, CaseApi, ContactApi,
-                TrainingApi, ReferenceOccupationApi, CompetentBodyApi, CountryApi, AuditApi):
+                TrainingApi, ReferenceOccupationApi, CompetentBodyApi, CountryApi, AuditApi, AccessLogApi):
         appbuilder.add_api(api)
 
 

@@ -87,6 +87,20 @@ def app(database_url, admin_engine):
         db.engine.dispose()
 
 
+def _empty_access_log(conn):
+    """The log is append-only for the app; the tests' owner connection empties it between tests
+    (SQLite: without its guard triggers for that one statement)."""
+    from app.security.access_log import SQLITE_GUARDS
+
+    if conn.dialect.name == "sqlite":
+        conn.execute(text("DROP TRIGGER IF EXISTS access_log_no_update"))
+        conn.execute(text("DROP TRIGGER IF EXISTS access_log_no_delete"))
+    conn.execute(text("DELETE FROM access_log"))
+    if conn.dialect.name == "sqlite":
+        for statement in SQLITE_GUARDS:
+            conn.execute(text(statement))
+
+
 @pytest.fixture(autouse=True)
 def _clean_data(request):
     yield
@@ -101,6 +115,7 @@ def _clean_data(request):
         with admin_engine.begin() as conn:
             for table in _DATA_TABLES:
                 conn.execute(text(f"DELETE FROM {table}"))
+            _empty_access_log(conn)
             conn.execute(text(
                 "DELETE FROM ab_user_role WHERE user_id IN (SELECT id FROM ab_user WHERE username LIKE 't_%')"
             ))

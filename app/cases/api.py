@@ -5,6 +5,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from app.cases.models import Case, Contact
 from app.clients.models import Client
 from app.core.api import DomainModelApi
+from app.security.access_log import note_clients
 from app.security.roles import CASES
 
 _CASE_FIELDS = ["partner", "client", "funding_period", "opened_on", "closed_on", "enquirer",
@@ -56,6 +57,14 @@ class CaseApi(DomainModelApi):
     def pre_add(self, item):
         if item.counsellor_id is None and item.counsellor is None:
             item.counsellor_id = _current_user_id()
+
+    # Read-access log (app.security.access_log): a case carries its client's personal data
+    # (qualification, notes), so every client whose case the answer shows is logged.
+    def pre_get(self, data):
+        note_clients([(data.get("result") or {}).get("client")])
+
+    def pre_get_list(self, data):
+        note_clients(row.get("client") for row in data.get("result") or ())
 
 
 class ContactApi(DomainModelApi):

@@ -4,6 +4,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from app.clients.consent import consents_as_api
 from app.clients.models import Client
 from app.core.api import DomainModelApi
+from app.security.access_log import note_clients
 from app.security.roles import CLIENTS
 
 _FIELDS = ["partner", "first_name", "last_name", "birth_date", "gender", "citizenship",
@@ -28,6 +29,11 @@ class ClientApi(DomainModelApi):
     base_order = ("id", "desc")
 
     def pre_get(self, data):
-        """Adds the client's ``consents`` (CONTRACT.md, Data protection); read through the scope."""
+        """Adds the client's ``consents`` (CONTRACT.md, Data protection); read through the scope.
+        Every client the answer shows goes to the read-access log (app.security.access_log)."""
         record = self.datamodel.get(data["id"])
         data["result"]["consents"] = consents_as_api(record) if record is not None else []
+        note_clients([data.get("id")])
+
+    def pre_get_list(self, data):
+        note_clients(data.get("ids") or ())

@@ -21,6 +21,7 @@ from app.reports.confirmation import RTL, letter_languages, load_confirmation
 from app.reports.rendering import PDF_MIMETYPE, css_string, render_pdf, wants_pdfa
 from app.reports.scope import resolve_scope
 from app.reports.summary import build_summary
+from app.security.access_log import note_clients
 from app.security.roles import CASES, REPORTS
 from app.security.scoping import current_scope
 
@@ -107,6 +108,7 @@ class ConfirmationView(BaseView):
     @has_access
     def confirmation(self, pk):
         facts = load_confirmation(db.session, pk)
+        note_clients([facts["client"].id])
         languages = letter_languages(request.args.get("lang"), facts["client"].counselling_language)
         data = render_pdf("reports/confirmation.html", pdfa=wants_pdfa(request.args),
                           languages=languages, rtl=RTL, **facts)

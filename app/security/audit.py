@@ -15,7 +15,7 @@ from app.core.models import utcnow
 
 # Tables whose changes are not audited: the audit table itself and FAB's bookkeeping.
 _SKIP_PREFIXES = ("ab_",)
-_SKIP_TABLES = {"audit_event", "alembic_version"}
+_SKIP_TABLES = {"audit_event", "access_log", "alembic_version"}
 # Secrets never enter the audit trail.
 _REDACTED = {"password"}
 

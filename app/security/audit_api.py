@@ -10,7 +10,7 @@ answers 404, and network-wide events without a partner (catalogues, users) only 
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
 from app.core.api import DomainModelApi
-from app.security.models import AuditEvent
+from app.security.models import AccessLogEntry, AuditEvent
 from app.security.roles import AUDIT
 
 _COLUMNS = ["id", "at", "actor", "user_id", "action", "table_name", "record_id", "partner_id",
@@ -26,4 +26,21 @@ class AuditApi(DomainModelApi):
     show_columns = _COLUMNS
     order_columns = ["id", "at", "actor", "action", "table_name", "record_id"]
     search_columns = ["at", "actor", "user_id", "action", "table_name", "record_id", "partner_id", "request_id"]
+    base_order = ("id", "desc")
+
+
+class AccessLogApi(DomainModelApi):
+    """``/api/v1/access_log/``: who displayed which client's personal data, when, by which path.
+
+    Same permission (``Audit``) and scope as the audit trail; append-only, so read routes only.
+    """
+
+    resource_name = "access_log"
+    datamodel = SQLAInterface(AccessLogEntry)
+    class_permission_name = AUDIT
+    include_route_methods = {"get", "get_list", "info"}
+    list_columns = ["id", "at", "user_id", "actor", "client_id", "partner_id", "path", "detail"]
+    show_columns = list_columns
+    order_columns = ["id", "at", "actor", "client_id"]
+    search_columns = ["at", "user_id", "actor", "client_id", "partner_id", "path"]
     base_order = ("id", "desc")

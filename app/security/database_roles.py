@@ -16,6 +16,9 @@ def grant_application_role(connectable, role):
         conn.execute(text(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"'))
         # UPDATE on sequences: the demo loader moves them past explicit ids (setval).
         conn.execute(text(f'GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO "{role}"'))
+        # The read-access log is append-only for the application (app.security.access_log).
+        if conn.execute(text("SELECT to_regclass('public.access_log')")).scalar():
+            conn.execute(text(f'REVOKE UPDATE, DELETE, TRUNCATE ON access_log FROM "{role}"'))
 
 
 def run_as_role(engine, role, admin=None):

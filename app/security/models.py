@@ -62,3 +62,30 @@ class AuditEvent(PartnerScoped, Model):
 
     def __str__(self):
         return f"{self.action} {self.table_name}#{self.record_id}"
+
+
+class AccessLogEntry(PartnerScoped, Model):
+    """One display of one client's personal data (or one export with names): who, when, which path.
+
+    Append-only: SQLite refuses UPDATE/DELETE by trigger, PostgreSQL by the application role's
+    missing privileges (``app.security.database_roles``). No foreign keys: the log outlives records.
+    """
+
+    __tablename__ = "access_log"
+    __table_args__ = (
+        Index("ix_access_log_client_at", "client_id", "at"),
+        Index("ix_access_log_partner_at", "partner_id", "at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, default=utcnow)
+    user_id = Column(Integer, index=True)
+    actor = Column(String(100), nullable=False)
+    # None for an export: one row per export, ``detail`` says which filter it applied.
+    client_id = Column(Integer)
+    partner_id = Column(Integer)
+    path = Column(String(255), nullable=False)
+    detail = Column(String(500))
+
+    def __str__(self):
+        return f"{self.actor} {self.path} client#{self.client_id}"

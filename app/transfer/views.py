@@ -15,6 +15,7 @@ from wtforms import SelectField
 from app.cases.models import Case
 from app.extensions import db
 from app.partners.models import Partner
+from app.security.access_log import note_export
 from app.security.roles import CASES, CLIENTS, EXPORTS
 from app.security.scoping import current_scope, owning_partner_id
 from app.transfer.columns import column_documentation
@@ -128,6 +129,9 @@ class ExportView(BaseView):
                                list_filters=filters)
         except ExportFilterError as error:
             abort(400, description=str(error))
+        if personal:
+            # One access-log row per export (with its filters), not one per exported client.
+            note_export(f"{request.path}?{request.query_string.decode('utf-8', 'replace')}")
         return query, columns
 
 

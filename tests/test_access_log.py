@@ -1,0 +1,106 @@
+"""Read-access log: a row for each read path of personal data, append-only, scoped, its API."""
+import prison
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from app.security.models import AccessLogEntry
+from tests.api_support import ADMIN, STAFF, rows
+
+
+def _logged(ctx):
+    return sorted((r.client_id, r.path, r.actor) for r in rows(ctx, AccessLogEntry))
+
+
+@pytest.mark.parametrize("page", ["show", "edit"])
+def test_client_page_is_logged(page, login_as, factories, ctx):
+    web = login_as("t_staff", "Staff", ("migra",))
+    record = factories.client(partner="migra")
+    path = f"/clientview/{page}/{record.id}"
+    assert web.get(path).status_code == 200
+    assert _logged(ctx) == [(record.id, path, "t_staff")]
+    [row] = rows(ctx, AccessLogEntry)
+    assert row.partner_id == record.partner_id and row.user_id is not None
+
+
+def test_another_partners_client_is_404_and_not_logged(login_as, factories, ctx):
+    web = login_as("t_staff", "Staff", ("migra",))
+    other = factories.client(partner="genres")
+    assert web.get(f"/clientview/show/{other.id}").status_code == 404
+    assert _logged(ctx) == []
+
+
+def test_api_client_get_and_list_are_logged(client, api_token, factories, ctx):
+    headers = api_token(*STAFF)
+    first, second = factories.client(partner="migra"), factories.client(partner="migra")
+    factories.client(partner="genres")  # not visible, not logged
+    assert client.get(f"/api/v1/client/{first.id}", headers=headers).status_code == 200
+    assert _logged(ctx) == [(first.id, f"/api/v1/client/{first.id}", "t_staff")]
+    assert client.get("/api/v1/client/", headers=headers).status_code == 200
+    listed = [(cid, path) for cid, path, _ in _logged(ctx) if path == "/api/v1/client/"]
+    assert sorted(listed) == sorted([(first.id, "/api/v1/client/"), (second.id, "/api/v1/client/")])
+
+
+def test_api_case_get_and_list_log_the_client(client, api_token, factories, ctx):
+    headers = api_token(*STAFF)
+    case = factories.case(partner="migra")
+    assert client.get(f"/api/v1/case/{case.id}", headers=headers).status_code == 200
+    assert client.get("/api/v1/case/", headers=headers).status_code == 200
+    assert _logged(ctx) == sorted([(case.client_id, f"/api/v1/case/{case.id}", "t_staff"),
+                                   (case.client_id, "/api/v1/case/", "t_staff")])
+
+
+def test_confirmation_letter_is_logged(login_as, factories, ctx):
+    web = login_as("t_staff", "Staff", ("migra",))
+    case = factories.case(partner="migra")
+    path = f"/cases/{case.id}/confirmation.pdf"
+    assert web.get(path).status_code == 200
+    assert _logged(ctx) == [(case.client_id, path, "t_staff")]
+
+
+def test_export_with_names_writes_one_row_with_its_filter(login_as, factories, ctx):
+    web = login_as("t_staff", "Staff", ("migra",))
+    for _ in range(3):
+        factories.case(partner="migra")
+    response = web.get("/exports/cases.csv?period=all")
+    assert response.status_code == 200 and response.get_data()
+    [row] = rows(ctx, AccessLogEntry)
+    assert row.client_id is None and row.path == "/exports/cases.csv"
+    assert "period=all" in row.detail and row.partner_id == factories.partner("migra").id
+
+
+def test_export_without_names_is_not_logged(login_as, factories, ctx):
+    web = login_as("t_mgmt", "Management", ("migra",))
+    factories.case(partner="migra")
+    assert web.get("/exports/cases.csv").status_code == 200
+    assert _logged(ctx) == []
+
+
+def test_log_is_append_only(login_as, factories, ctx):
+    web = login_as("t_staff", "Staff", ("migra",))
+    record = factories.client(partner="migra")
+    web.get(f"/clientview/show/{record.id}")
+    ctx.rollback()
+    for statement in ("UPDATE access_log SET actor = 'someone else'", "DELETE FROM access_log"):
+        with pytest.raises(DBAPIError):
+            ctx.execute(text(statement))
+        ctx.rollback()
+    assert _logged(ctx) == [(record.id, f"/clientview/show/{record.id}", "t_staff")]
+
+
+def test_access_log_api_scope(client, api_token, login_as, factories, ctx):
+    own, other = factories.client(partner="migra"), factories.client(partner="genres")
+    reader = api_token(*ADMIN)
+    client.get(f"/api/v1/client/{own.id}", headers=reader)
+    client.get(f"/api/v1/client/{other.id}", headers=reader)
+    q = prison.dumps({"filters": [{"col": "client_id", "opr": "eq", "value": own.id}]})
+    body = client.get(f"/api/v1/access_log/?q={q}", headers=reader).get_json()
+    assert [r["client_id"] for r in body["result"]] == [own.id]
+    partner_admin = api_token("t_padmin", "PartnerAdmin", ("migra",))
+    seen = client.get("/api/v1/access_log/", headers=partner_admin).get_json()["result"]
+    assert {r["client_id"] for r in seen} == {own.id}
+    [foreign] = [r for r in rows(ctx, AccessLogEntry) if r.client_id == other.id]
+    assert client.get(f"/api/v1/access_log/{foreign.id}", headers=partner_admin).status_code == 404
+    staff = api_token(*STAFF)
+    assert client.get("/api/v1/access_log/", headers=staff).status_code == 403
+    assert client.delete(f"/api/v1/access_log/{foreign.id}", headers=reader).status_code == 405
