@@ -1,8 +1,7 @@
 """Application factory of the IQ network back office."""
 import logging
-import uuid
 
-from flask import Flask, g, request
+from flask import Flask, g
 
 from config import BASE_DIR, Config
 
@@ -31,8 +30,11 @@ def create_app(config=None):
     # WeasyPrint reports every rendering step at INFO; only its warnings matter in the log.
     logging.getLogger("weasyprint").setLevel(logging.WARNING)
 
+    from app.core.web_security import init_web_security
     from app.extensions import appbuilder, db, migrate
 
+    # Before FAB: it exempts its JWT API blueprints from CSRF only if the extension is bound.
+    init_web_security(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
 
@@ -47,15 +49,9 @@ def create_app(config=None):
         from app.registry import register_views
 
         register_views(appbuilder)
+        from app.security.login_limits import init_login_limits
 
-    @app.before_request
-    def _assign_request_id():
-        g.request_id = (request.headers.get("X-Request-ID") or uuid.uuid4().hex)[:64]
-
-    @app.after_request
-    def _echo_request_id(response):
-        response.headers.setdefault("X-Request-ID", getattr(g, "request_id", ""))
-        return response
+        init_login_limits(app, appbuilder.sm)
 
     from app.core.errorhandlers import register_error_handlers
     from app.cli import register_cli

@@ -110,6 +110,8 @@ def _clean_data(request):
     admin_engine = request.getfixturevalue("admin_engine")
     from app.extensions import db
 
+    # Failed-login counters (memory storage) must not carry from one test to the next.
+    application.appbuilder.sm.limiter.reset()
     with application.app_context():
         db.session.rollback()
         with admin_engine.begin() as conn:

@@ -3,8 +3,9 @@ import logging
 
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from werkzeug.exceptions import Forbidden, HTTPException, NotFound
+from werkzeug.exceptions import Forbidden, HTTPException, NotFound, TooManyRequests
 
 from app.core.errors import DomainError, ScopeError
 
@@ -18,8 +19,12 @@ def _wants_json():
 def _answer(status, message):
     if _wants_json():
         return jsonify(message=message), status
-    from flask import current_app
+    from flask import current_app, g
+    from flask_login import current_user
 
+    # Refusals raised before FAB's own before_request (CSRF) have no g.user yet; the navbar needs it.
+    if not hasattr(g, "user"):
+        g.user = current_user
     appbuilder = current_app.appbuilder
     return render_template("error.html", status=status, message=message, appbuilder=appbuilder,
                            base_template=appbuilder.base_template), status
@@ -44,6 +49,17 @@ def register_error_handlers(app):
     @app.errorhandler(Forbidden)
     def _forbidden(error):
         return _answer(403, _("You are not allowed to open this page."))
+
+    @app.errorhandler(CSRFError)
+    def _csrf(error):
+        log.warning("CSRF refused: path=%s reason=%s", request.path, error.description)
+        return _answer(400, _("The form has expired or was not sent from this application. "
+                              "Please reload the page and try again."))
+
+    @app.errorhandler(TooManyRequests)
+    def _too_many(error):
+        log.warning("rate limit: path=%s address=%s", request.path, request.remote_addr)
+        return _answer(429, error.description or _("Too many requests. Please wait and try again."))
 
     @app.errorhandler(DomainError)
     def _domain(error):
