@@ -35,6 +35,9 @@ def create_app(config=None):
 
     # Before FAB: it exempts its JWT API blueprints from CSRF only if the extension is bound.
     init_web_security(app)
+    from app.core.input_bounds import init_input_bounds
+
+    init_input_bounds(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
 

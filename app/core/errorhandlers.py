@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.exceptions import Forbidden, HTTPException, NotFound, TooManyRequests
 
 from app.core.errors import DomainError, ScopeError
+from app.core.input_bounds import MAX_PAGE_SIZE, ListArgumentError
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,10 @@ def register_error_handlers(app):
         log.warning("CSRF refused: path=%s reason=%s", request.path, error.description)
         return _answer(400, _("The form has expired or was not sent from this application. "
                               "Please reload the page and try again."))
+
+    @app.errorhandler(ListArgumentError)
+    def _list_arguments(error):
+        return _answer(400, _("Invalid page or page size: at most %(n)d rows per page.", n=MAX_PAGE_SIZE))
 
     @app.errorhandler(TooManyRequests)
     def _too_many(error):
