@@ -84,6 +84,17 @@ def _register_security(appbuilder):
     appbuilder.add_view(PartnerUserView, "Users of my partners", label=_l("Users and partners"),
                         icon="fa-users", category="Administration", category_label=_l("Administration"),
                         category_icon="fa-cogs")
+    hide_stock_security_menu(appbuilder)
+
+
+STOCK_SECURITY_MENU = "Security"
+
+
+def hide_stock_security_menu(appbuilder):
+    """FAB's "Security" menu (users, roles, groups, regex permissions) is replaced by the app's user
+    administration and the roles built from code (app/security/roles.py); its views stay registered
+    (the profile and password pages live there) but the menu is not shown to anybody."""
+    appbuilder.menu.menu[:] = [item for item in appbuilder.menu.menu if item.name != STOCK_SECURITY_MENU]
 
 
 def _register_transfer(appbuilder):

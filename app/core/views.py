@@ -21,6 +21,7 @@ from wtforms import HiddenField
 from wtforms.fields.core import UnboundField
 
 from app.catalogues.countries import country_name
+from app.core.display import fill_default_formatters, yes_no
 from app.core.errors import DomainError, ScopeError
 from app.core.listing import scaled
 from app.core.models import format_date
@@ -45,12 +46,6 @@ def enum_formatter(enumeration):
 
 def country_formatter(code):
     return country_name(code, get_locale() or "de") if code else ""
-
-
-def yes_no(value):
-    if value is None:
-        return ""
-    return _("yes") if value else _("no")
 
 
 def json_formatter(value):
@@ -125,6 +120,12 @@ class IqModelView(ModelView):
                 if isinstance(unbound, UnboundField) and issubclass(unbound.field_class, QuerySelectField):
                     if unbound.kwargs.get("allow_blank"):
                         unbound.kwargs["blank_text"] = "—"
+
+    def _init_properties(self):
+        """Columns without a formatter of their own never show "None", "True" or raw numbers."""
+        super()._init_properties()
+        fieldsets = [name for _title, spec in (self.show_fieldsets or []) for name in spec.get("fields", [])]
+        fill_default_formatters(self, list(self.list_columns or []) + list(self.show_columns or []) + fieldsets)
 
     def get_init_inner_views(self):
         return self.__dict__.setdefault("_iq_related_views", [])

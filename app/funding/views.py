@@ -3,6 +3,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
 from app.cases.views import CaseView
+from app.core.display import money
 from app.core.enums import FUNDERS
 from app.core.forms import enum_field, partner_field
 from app.core.views import IqModelView, date_formatters, enum_formatter, yes_no
@@ -35,7 +36,7 @@ class FundingView(IqModelView):
         "funder": enum_field(_l("Funder"), FUNDERS, required=True),
     }
     edit_form_extra_fields = {"funder": add_form_extra_fields["funder"]}
-    formatters_columns = {"funder": enum_formatter(FUNDERS)}
+    formatters_columns = {"funder": enum_formatter(FUNDERS), "planned_amount": money, "spent_amount": money}
 
 
 class FundingPeriodView(IqModelView):

@@ -63,6 +63,32 @@ class AuditEvent(PartnerScoped, Model):
     def __str__(self):
         return f"{self.action} {self.table_name}#{self.record_id}"
 
+    # The event as the UI shows it (labels, names, local time): app.security.audit_format.
+    @property
+    def when(self):
+        from app.security.audit_format import when
+        return when(self)
+
+    @property
+    def who(self):
+        from app.security.audit_format import actor_label
+        return actor_label(self)
+
+    @property
+    def what(self):
+        from app.security.audit_format import action_label, table_label
+        return f"{table_label(self.table_name)} {action_label(self.action)}"
+
+    @property
+    def record(self):
+        from app.security.audit_format import record_label
+        return record_label(self.table_name, self.record_id)
+
+    @property
+    def change_list(self):
+        from app.security.audit_format import changes_table
+        return changes_table(self)
+
 
 class AccessLogEntry(PartnerScoped, Model):
     """One display of one client's personal data (or one export with names): who, when, which path.
@@ -89,3 +115,4 @@ class AccessLogEntry(PartnerScoped, Model):
 
     def __str__(self):
         return f"{self.actor} {self.path} client#{self.client_id}"
+

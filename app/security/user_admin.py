@@ -101,6 +101,12 @@ def _partners_in_scope():
     return query.all()
 
 
+def _single_partner():
+    """A PartnerAdmin of one partner gets that partner preselected."""
+    partners = _partners_in_scope()
+    return partners if len(partners) == 1 else []
+
+
 def _role_choices():
     return [(name, str(ROLE_LABELS[name])) for name in grantable_roles(current_scope())]
 
@@ -135,11 +141,11 @@ class PartnerUserView(IqModelView):
 
     _extra = {
         "role_name": SelectField(_l("Role"), choices=_role_choices, validators=[DataRequired()],
-                                 widget=Select2Widget()),
+                                 widget=Select2Widget(), default="Staff"),  # never Admin by default
         "partner_set": QuerySelectMultipleField(_l("Partners"), query_func=_partners_in_scope,
                                                 get_pk_func=lambda p: p.id, get_label="name",
                                                 widget=Select2ManyWidget(),
-                                                validators=[Optional()]),
+                                                validators=[Optional()], default=_single_partner),
     }
     add_form_extra_fields = dict(_extra, **{
         "password": PasswordField(_l("Password"), validators=[DataRequired(), PasswordComplexityValidator()],
