@@ -164,6 +164,16 @@ class Case(PartnerOwned, TimestampMixin, Validated, Model):
                 raise DomainError(_l("The year the qualification was completed is not plausible."),
                                   field="qualification_year")
 
+    def close(self, closed_on, outcome):
+        """Close the case on a day with an outcome; ``validate`` then sets the status and checks the
+        date (not before opening, not in the future) and a closed period refuses it (before_flush)."""
+        if not outcome:
+            raise DomainError(_l("Choose the outcome of the counselling to close the case."), field="outcome")
+        if closed_on is None:
+            raise DomainError(_l("The closing date is required."), field="closed_on")
+        self.outcome = outcome
+        self.closed_on = closed_on
+
     @property
     def outcome_label(self):
         return OUTCOMES.label(self.outcome)

@@ -4,25 +4,30 @@ A case's partner is its client's partner, and its funding period follows from th
 decided in the model layer and by ``owning_partner_id``), so neither is a form field. Clients and cases
 are chosen by search-as-you-type: production has 200,000 clients and a million cases.
 """
+from datetime import date, datetime
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_appbuilder import expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_babel import lazy_gettext as _l
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext as _, lazy_gettext as _l
 from wtforms.validators import DataRequired
 
+from app.cases.counsellors import counsellor_field, default_counsellor, set_form_partner
 from app.cases.models import Case, Contact
 from app.clients.models import Client
+from app.clients.naming import client_label, client_link
 from app.core.enums import (CASE_STATUSES, CHANNELS, CONTACT_KINDS, ENQUIRERS, LEGAL_BASES, NOTICE_RESULTS,
                             OUTCOMES, QUALIFICATION_TYPES, REFERRAL_SOURCES)
 from app.core.forms import AjaxRelatedField, RelatedSource, country_field, enum_field
-from app.core.views import (BulkDeleteMixin, IqModelView, country_formatter, date_formatters,
+from app.core.views import (STALE_MESSAGE, BulkDeleteMixin, IqModelView, country_formatter, date_formatters,
                             enum_formatter, version_field, yes_no)
-from app.security.roles import CASES
+from app.security.roles import CASES, READ_WRITE
+from app.security.scoping import log_denied
 from app.security.user_admin import COUNSELLOR_CHOICES
 from app.transfer.widgets import ExportListWidget
 
-CLIENTS = RelatedSource(
-    Client, ["client_number", "last_name"],
-    text=lambda c: f"{c.client_number} – {c.last_name}, {c.first_name}",
-)
+CLIENTS = RelatedSource(Client, ["client_number", "last_name"], text=client_label)
 
 
 class _CaseNumberSource(RelatedSource):
@@ -36,7 +41,12 @@ class _CaseNumberSource(RelatedSource):
         return super().search("")
 
 
-CASE_CHOICES = _CaseNumberSource(Case, [], text=lambda c: f"#{c.id} {c.client} ({c.opened_on:%d.%m.%Y})")
+def case_label(case):
+    """``#4834 Kovalenko, Olena (MIGR-…)`` for Staff, ``#4834 MIGR-…`` for everybody else."""
+    return f"#{case.id} {client_label(case.client)}" if case is not None else ""
+
+
+CASE_CHOICES = _CaseNumberSource(Case, [], text=lambda c: f"{case_label(c)} ({c.opened_on:%d.%m.%Y})")
 
 _CONTACT_LABELS = {
     "case": _l("Case"), "date": _l("Date"), "kind": _l("Kind of contact"), "channel": _l("Channel"),
@@ -52,7 +62,7 @@ class ContactView(BulkDeleteMixin, IqModelView):
     owning_partner = True
     base_order = ("date", "desc")
     ajax_sources = {"case": CASE_CHOICES}
-    add_form_query_rel_fields = edit_form_query_rel_fields = {"counsellor": COUNSELLOR_CHOICES}
+    add_template = "cases/contact_add.html"  # the case it belongs to on top, the cursor in the first field
     list_columns = ["date", "case", "kind", "channel", "minutes", "counsellor"]
     search_columns = ["date", "kind", "channel", "partner"]
     add_columns = ["case", "date", "kind", "channel", "minutes", "counsellor"]
@@ -62,14 +72,16 @@ class ContactView(BulkDeleteMixin, IqModelView):
     edit_form_extra_fields = {
         "kind": enum_field(_l("Kind of contact"), CONTACT_KINDS, required=True),
         "channel": enum_field(_l("Channel"), CHANNELS, required=True),
+        "counsellor": counsellor_field(_l("Counsellor")),
     }
     add_form_extra_fields = {
         "case": AjaxRelatedField(_l("Case"), [DataRequired()], source=CASE_CHOICES, endpoint="ContactView.options"),
         **edit_form_extra_fields,
         # Added from a case page, a contact is a follow-up; the first one comes with the case.
         "kind": enum_field(_l("Kind of contact"), CONTACT_KINDS, required=True, default="follow_up"),
+        "counsellor": counsellor_field(_l("Counsellor"), default=default_counsellor),
     }
-    formatters_columns = {**date_formatters("date"), "kind": enum_formatter(CONTACT_KINDS),
+    formatters_columns = {**date_formatters("date"), "kind": enum_formatter(CONTACT_KINDS), "case": case_label,
                           "channel": enum_formatter(CHANNELS),
                           "counsellor": lambda user: str(user) if user else ""}
 
@@ -78,6 +90,39 @@ class ContactView(BulkDeleteMixin, IqModelView):
 
     def pre_add(self, item):
         item.counsellor = item.counsellor or self.current_user()
+
+    # --- the form knows its case: header, counsellors of the case's partner, 404 out of scope ----
+    def _add(self):
+        case = self._case_of_link()
+        g.iq_contact_case = case
+        set_form_partner(case.partner_id if case is not None else None)
+        return super()._add()
+
+    def _edit(self, pk):
+        contact = self.datamodel.get(pk, self._base_filters)
+        if contact is None:
+            abort(404)
+        set_form_partner(contact.partner_id)
+        return super()._edit(pk)
+
+    def _case_of_link(self):
+        """The case a "follow-up contact" link names (``?_flt_0_case=<id>``): not found → 404,
+        never a form that silently refuses to save."""
+        raw = request.args.get("_flt_0_case")
+        if raw is None:
+            return None
+        case = CASE_CHOICES.get(raw)
+        if case is None:
+            log_denied("Case", None)
+            abort(404, description=_("Case #%(number)s was not found. Open the follow-up contact from "
+                                     "the case's page.", number=raw[:20]))
+        return case
+
+    def _get_add_widget(self, form, exclude_cols=None, widgets=None):
+        widgets = super()._get_add_widget(form, exclude_cols=exclude_cols, widgets=widgets)
+        case = g.get("iq_contact_case")
+        widgets.update(case=case, case_client=client_link(case.client) if case is not None else "")
+        return widgets
 
 
 _ENUMS = {
@@ -147,7 +192,9 @@ class CaseView(IqModelView):
         "regulated": yes_no, "counsellor": lambda user: str(user) if user else "",
         "reference_occupation": lambda occupation: str(occupation) if occupation else "",
         "competent_body": lambda body: str(body) if body else "",
+        "client": client_link,  # "Nachname, Vorname (Nr.)" with a link for Staff; the number otherwise
     }
+    method_permission_name = {**READ_WRITE, "close": "write"}
 
     def requested_partner(self, form):
         return form.client.data.partner_id if form.client.data is not None else None
@@ -157,3 +204,47 @@ class CaseView(IqModelView):
 
     def pre_update(self, item):
         self.rederive_period_if_moved(item, "opened_on")
+
+    # --- the case page: the client, edit and close ---------------------------------------------
+    def _get_show_widget(self, pk, item, **kwargs):
+        widgets = super()._get_show_widget(pk, item, **kwargs)
+        # templates/cases/show.html: the buttons and the close form
+        widgets.update(case=item, close_outcomes=OUTCOMES.choices(), close_today=today_text())
+        return widgets
+
+    @expose("/close/<pk>", methods=["POST"])
+    @has_access
+    def close(self, pk):
+        """Close the case with an outcome (a POST with CSRF token; the rules are the model's)."""
+        case = self.datamodel.get(pk, self._base_filters)
+        if case is None:
+            abort(404)
+        show = url_for("CaseView.show", pk=case.id)
+        if str(request.form.get("version", "")) != str(case.version):
+            flash(str(STALE_MESSAGE), "danger")
+            return redirect(show)
+        raw = (request.form.get("closed_on") or "").strip()
+        closed_on = parse_day(raw)
+        if raw and closed_on is None:
+            flash(_("“%(value)s” is not a valid date (DD.MM.YYYY).", value=raw), "danger")
+            return redirect(show)
+        refusal = self._commit(lambda: case.close(closed_on, request.form.get("outcome") or None))
+        if refusal:
+            flash(str(refusal[1]), "danger")
+        else:
+            flash(_("The case has been closed."), "success")
+        return redirect(show)
+
+
+def parse_day(raw):
+    """``TT.MM.JJJJ`` or ISO; None if empty or not a date."""
+    for pattern in ("%d.%m.%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(raw, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def today_text():
+    return date.today().strftime("%d.%m.%Y")

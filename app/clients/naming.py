@@ -37,5 +37,8 @@ def client_link(client):
         return client_label(client, names=False)
     from flask import url_for
 
+    from app.security.access_log import note_clients
+
+    note_clients([client.id])  # the name is shown: logged like a client page
     url = url_for("ClientView.show", pk=client.id)
     return Markup(f'<a class="iq-client-link" href="{escape(url)}">{escape(client_label(client, True))}</a>')

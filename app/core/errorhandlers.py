@@ -45,7 +45,9 @@ def register_error_handlers(app):
         if user is not None and getattr(user, "is_authenticated", False):
             log.warning("not found: user=%s path=%s object=%s", user.username, request.path,
                         (request.view_args or {}).get("pk"))
-        return _answer(404, _("Not found."))
+        # A view may say what was not found (``abort(404, description=...)``); werkzeug's default is English.
+        explicit = error.description if error.description != NotFound.description else None
+        return _answer(404, explicit or _("Not found."))
 
     @app.errorhandler(Forbidden)
     def _forbidden(error):
