@@ -86,13 +86,17 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = is_production()
     REMEMBER_COOKIE_SECURE = is_production()
-    JWT_ACCESS_TOKEN_EXPIRES = 3600
+    # API tokens: short access tokens; refresh tokens for a working day. Both also end at once on
+    # logout, password change and deactivation (security stamp, app/security/sessions.py).
+    JWT_ACCESS_TOKEN_EXPIRES = int(os.environ.get("JWT_ACCESS_TOKEN_EXPIRES", "900"))
+    JWT_REFRESH_TOKEN_EXPIRES = int(os.environ.get("JWT_REFRESH_TOKEN_EXPIRES", str(12 * 3600)))
     # Failed logins (UI and API) before 429 (app/security/login_limits.py); the counters live in
     # RATELIMIT_STORAGE_URI: memory per process by default, Redis when several instances run.
     LOGIN_LIMIT_PER_USER = os.environ.get("LOGIN_LIMIT_PER_USER", "5 per 15 minutes")
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes")
     PROXY_COUNT = int(os.environ.get("IQ_PROXY_COUNT", "0"))  # reverse-proxy hops to trust
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "iq")  # several apps on one Redis
     RATELIMIT_ENABLED = True  # FAB 5.3 defaults it to False
     RATELIMIT_HEADERS_ENABLED = True
 

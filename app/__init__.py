@@ -18,9 +18,9 @@ def create_app(config=None):
     from app.security.roles import FAB_ROLES
 
     app.config.setdefault("FAB_ROLES", FAB_ROLES)
-    from app.security.users import password_complexity
+    from app.security.passwords import password_complexity
 
-    # One password policy for the CLI and FAB's password forms.
+    # One password policy for the CLI, the API and FAB's password forms.
     app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", password_complexity)
     logging.basicConfig(
         level=app.config.get("LOG_LEVEL", "INFO"),

@@ -11,4 +11,5 @@ from app.security.models import AccessLogEntry, AuditEvent, Membership  # noqa: 
 from app.trainings.models import Training  # noqa: F401
 
 import app.security.audit  # noqa: F401,E402  (registers the audit hook)
+import app.security.sessions  # noqa: F401,E402  (ab_user.security_stamp and its rotation)
 import app.security.scoping  # noqa: F401,E402  (registers the partner scope)

@@ -17,7 +17,7 @@ from app.core.models import utcnow
 _SKIP_PREFIXES = ("ab_",)
 _SKIP_TABLES = {"audit_event", "access_log", "alembic_version"}
 # Secrets never enter the audit trail.
-_REDACTED = {"password"}
+_REDACTED = {"password", "security_stamp"}
 
 
 def request_id():

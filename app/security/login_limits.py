@@ -31,7 +31,10 @@ def _address_key():
 
 
 def _failed(response):
-    """A refused login: the API answers 4xx, the UI form redirects without a logged-in user."""
+    """A refused login: the API answers 4xx, the UI form redirects without a logged-in user.
+    Other POSTs of the two blueprints (token refresh, API logout) are limited but never counted."""
+    if not (request.endpoint or "").endswith(".login"):
+        return False
     if response.status_code >= 400:
         return response.status_code != 429
     if response.status_code in (301, 302, 303):

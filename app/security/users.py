@@ -3,45 +3,23 @@
 Everything is checked before anything is written, and the user, its role and its memberships are
 committed together: a refused command leaves no half-created account behind.
 
-The password policy is one function, used by the CLI and (through FAB's
-``FAB_PASSWORD_COMPLEXITY_VALIDATOR``) by the password forms of the UI.
+The password policy is one function (``app.security.passwords.password_problem``), used by the CLI
+and (through FAB's ``FAB_PASSWORD_COMPLEXITY_VALIDATOR``) by the password forms of the UI.
 """
 import re
 import secrets
 import string
 
-from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.core.errors import DomainError
 from app.partners.models import Partner
 from app.security.models import Membership
+from app.security.passwords import MIN_PASSWORD_LENGTH, password_complexity, password_problem  # noqa: F401
 from app.security.roles import ROLE_NAMES
 
-MIN_PASSWORD_LENGTH = 10
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$")
-
-
-def password_problem(password, username=None):
-    """The first rule the password breaks (a translated message), or None if it is acceptable."""
-    password = password or ""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return _("The password needs at least %(min)s characters.", min=MIN_PASSWORD_LENGTH)
-    if not any(c.isalpha() for c in password) or not any(c.isdigit() for c in password):
-        return _("The password needs both letters and digits.")
-    if username and username.lower() in password.lower():
-        return _("The password must not contain the user name.")
-    if len(set(password)) < 5:
-        return _("The password contains too few different characters.")
-    return None
-
-
-def password_complexity(password):
-    """FAB's hook for the UI forms (it passes the password only)."""
-    problem = password_problem(password)
-    if problem:
-        raise PasswordComplexityValidationError(problem)
 
 
 def random_password(length=16):
