@@ -64,6 +64,9 @@ def create_app(config=None):
 
     register_error_handlers(app)
     register_cli(app)
+    from app.core.dates import init_dates
+
+    init_dates(app)
     return app
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import (Boolean, CheckConstraint, Column, Date, ForeignKey, Inde
                         Text)
 from sqlalchemy.orm import Session, backref, object_session, relationship, validates
 
+from app.core.dates import WINDOW
 from app.core.enums import (CASE_STATUSES, CHANNELS, CONTACT_KINDS, ENQUIRERS, LEGAL_BASES,
                             NOTICE_RESULTS, OUTCOMES, QUALIFICATION_TYPES, REFERRAL_SOURCES)
 from app.core.errors import DomainError
@@ -50,8 +51,8 @@ class Case(PartnerOwned, TimestampMixin, Validated, Model):
     funding_period = relationship("FundingPeriod", backref="cases", lazy="joined", innerjoin=True)
     counsellor_id = Column(Integer, ForeignKey("ab_user.id"), index=True)
     counsellor = relationship("User", foreign_keys=[counsellor_id])
-    opened_on = Column(Date, nullable=False)
-    closed_on = Column(Date)
+    opened_on = Column(Date, nullable=False, info=WINDOW)
+    closed_on = Column(Date, info=WINDOW)
     status = Column(String(8), nullable=False, default="open", index=True)
     enquirer = Column(String(24))
     referral_source = Column(String(24))
@@ -134,6 +135,9 @@ class Case(PartnerOwned, TimestampMixin, Validated, Model):
                 )
             if self.funding_period_id is None and self.funding_period is None:
                 self.funding_period = derived
+                # Also the column: re-derived to the period it had, the relationship shows no net change
+                # and would not write the key back (a move within the year failed on NOT NULL).
+                self.funding_period_id = derived.id
             else:
                 given = self.funding_period.id if self.funding_period is not None else self.funding_period_id
                 if given != derived.id:
@@ -206,7 +210,7 @@ class Contact(PartnerOwned, TimestampMixin, Validated, Model):
         "Case", lazy="joined", innerjoin=True,
         backref=backref("contacts", cascade="all, delete-orphan", passive_deletes=True),
     )
-    date = Column(Date, nullable=False)
+    date = Column(Date, nullable=False, info=WINDOW)
     kind = Column(String(16), nullable=False, default="follow_up")
     channel = Column(String(20), nullable=False, default="face_to_face")
     minutes = Column(Integer)

@@ -20,6 +20,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import format_decimal, gettext as _
 from sqlalchemy import text
 
+from app.core.dates import DateAwareFilters, DateFilterConverter
 from app.security.scoping import current_scope
 
 #: Below this many rows (planner estimate) a list counts exactly.
@@ -35,6 +36,12 @@ class EstimatedCount(int):
 
 class ScaledInterface(SQLAInterface):
     """``SQLAInterface`` whose ``query`` pages by primary key and may estimate a huge total."""
+
+    filter_converter_class = DateFilterConverter  # dates typed as in the forms (app.core.dates)
+
+    def get_filters(self, search_columns=None, search_filters=None):
+        return DateAwareFilters(self.filter_converter_class, self, search_columns=search_columns or [],
+                                search_filters=search_filters)
 
     def __init__(self, obj, session=None, estimate_count=False):
         super().__init__(obj, session)

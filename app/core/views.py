@@ -21,6 +21,7 @@ from wtforms import HiddenField
 from wtforms.fields.core import UnboundField
 
 from app.catalogues.countries import country_name
+from app.core.dates import install_date_fields
 from app.core.display import fill_default_formatters, yes_no
 from app.core.errors import DomainError, ScopeError
 from app.core.listing import scaled
@@ -53,6 +54,7 @@ def json_formatter(value):
 
 
 def date_formatters(*columns):
+    """Dates in lists and detail pages as the forms show them (app.core.dates)."""
     return {column: format_date for column in columns}
 
 
@@ -113,7 +115,9 @@ class IqModelView(ModelView):
         super()._init_titles()
 
     def _init_forms(self):
-        """An empty related choice reads "—" (FAB leaves its label empty and select2 shows "__None")."""
+        """Date columns get app.core.dates' field (typed TT.MM.JJJJ or ISO, input kept when refused).
+        An empty related choice reads "—" (FAB leaves its label empty and select2 shows "__None")."""
+        install_date_fields(self)
         super()._init_forms()
         for form in (self.add_form, self.edit_form):
             for unbound in vars(form).values():

@@ -4,8 +4,6 @@ Countries and reference occupations are short catalogues (250 and ~100 rows), so
 as a ``<datalist>`` in the UI language and resolved on the server from the typed name (or code).
 Clients are many, so they are searched as you type (app.core.forms.AjaxRelatedField).
 """
-from datetime import datetime
-
 from flask_babel import get_locale, gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import select
@@ -15,11 +13,10 @@ from wtforms.validators import ValidationError
 from app.catalogues.countries import country_name, country_rows
 from app.catalogues.models import ReferenceOccupation
 from app.clients.models import Client
+from app.core.dates import DateInputError, parse_date
 from app.core.forms import AJAX_RESULTS, RelatedSource
 from app.core.models import format_date
 from app.extensions import db
-
-DATE_FORMATS = ["%d.%m.%Y", "%Y-%m-%d"]
 
 
 def german():
@@ -109,15 +106,15 @@ class ClientSearch(RelatedSource):
 
     def search(self, term):
         term = (term or "").strip()
-        for fmt in DATE_FORMATS:
-            try:
-                born = datetime.strptime(term, fmt).date()
-            except ValueError:
-                continue
-            rows = db.session.execute(select(Client).where(Client.birth_date == born)
-                                      .order_by(Client.last_name).limit(AJAX_RESULTS)).scalars()
-            return [{"id": row.id, "text": self.text(row)} for row in rows]
-        return super().search(term)
+        try:
+            born = parse_date(term)
+        except DateInputError:
+            return super().search(term)
+        if born is None:
+            return super().search(term)
+        rows = db.session.execute(select(Client).where(Client.birth_date == born)
+                                  .order_by(Client.last_name).limit(AJAX_RESULTS)).scalars()
+        return [{"id": row.id, "text": self.text(row)} for row in rows]
 
 
 CLIENT_SEARCH = ClientSearch()

@@ -2,20 +2,19 @@
 
 The field order is the tab order (the order of the national IQ documentation sheet): the contact,
 the person, how they came, the qualification, the recognition. Only form-level checks live here
-(date formats, known catalogue entries); the rules of the domain are the models' (DomainError).
+(dates through app.core.dates, known catalogue entries); the rules of the domain are the models' (DomainError).
 """
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Optional
-from wtforms.widgets import TextInput
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Optional
 
 from app.core.enums import (CHANNELS, ENQUIRERS, GENDERS, OUTCOMES, QUALIFICATION_TYPES,
                             REFERRAL_SOURCES)
+from app.core.dates import DateInputField
 from app.core.forms import AjaxRelatedField
-from app.entry.fields import DATE_FORMATS, CLIENT_SEARCH, CountryField, OccupationField
+from app.entry.fields import CLIENT_SEARCH, CountryField, OccupationField
 
-DATE_HINT = _l("DD.MM.YYYY")
 CLIENT_FIELDS = ["first_name", "last_name", "birth_date", "gender", "citizenship", "country_of_birth",
                  "counselling_language"]
 CASE_FIELDS = ["enquirer", "referral_source", "qualification_title", "qualification_type",
@@ -38,16 +37,15 @@ def _enum(label, enumeration):
 
 class QuickEntryForm(FlaskForm):
     partner = SelectField(_l("Partner"), coerce=_optional_int, validate_choice=False)
-    opened_on = DateField(_l("Date of the first contact"), [DataRequired()], format=DATE_FORMATS,
-                          widget=TextInput(), render_kw={"placeholder": DATE_HINT, "autofocus": True})
+    opened_on = DateInputField(_l("Date of the first contact"), [InputRequired()], programme_window=True,
+                               render_kw={"autofocus": True})
     channel = SelectField(_l("Channel"), choices=lambda: CHANNELS.choices(), validate_choice=False)
     minutes = IntegerField(_l("Minutes"), [Optional()])
     client = AjaxRelatedField(_l("Existing client"), source=CLIENT_SEARCH, endpoint="QuickEntryView.options",
                               description=_l("Name, client number or birth date"))
     first_name = StringField(_l("First name"))
     last_name = StringField(_l("Last name"))
-    birth_date = DateField(_l("Birth date"), [Optional()], format=DATE_FORMATS, widget=TextInput(),
-                           render_kw={"placeholder": DATE_HINT})
+    birth_date = DateInputField(_l("Birth date"), [Optional()])
     gender = _enum(_l("Gender"), GENDERS)
     citizenship = CountryField(_l("Citizenship"))
     country_of_birth = CountryField(_l("Country of birth"))

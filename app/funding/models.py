@@ -7,6 +7,7 @@ from sqlalchemy import (Boolean, CheckConstraint, Column, Date, ForeignKey, Inte
                         String, UniqueConstraint, and_, select)
 from sqlalchemy.orm import object_session, relationship, validates
 
+from app.core.dates import WINDOW
 from app.core.enums import FUNDERS
 from app.core.errors import DomainError
 from app.core.models import (PartnerOwned, TimestampMixin, Validated, check_enum, check_length,
@@ -21,8 +22,8 @@ class FundingPeriod(TimestampMixin, Validated, Model):
     id = Column(Integer, primary_key=True)
     code = Column(String(16), nullable=False, unique=True)
     name = Column(String(100), nullable=False)
-    start = Column(Date, nullable=False, index=True)
-    end = Column(Date, nullable=False)
+    start = Column(Date, nullable=False, index=True, info=WINDOW)
+    end = Column(Date, nullable=False, info=WINDOW)
     closed = Column(Boolean, nullable=False, default=False)
 
     @validates("code")

@@ -3,6 +3,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, Integer, Numeric, String
 from sqlalchemy.orm import object_session, relationship, validates
 
+from app.core.dates import WINDOW
 from app.core.enums import TARGET_INSTITUTIONS
 from app.core.errors import DomainError
 from app.core.models import (PartnerOwned, TimestampMixin, Validated, check_enum, check_length,
@@ -26,7 +27,7 @@ class Training(PartnerOwned, TimestampMixin, Validated, Model):
     id = Column(Integer, primary_key=True)
     funding_period_id = Column(Integer, ForeignKey("funding_period.id"), nullable=False, index=True)
     funding_period = relationship("FundingPeriod", lazy="joined", innerjoin=True)
-    date = Column(Date, nullable=False)
+    date = Column(Date, nullable=False, info=WINDOW)
     title = Column(String(300), nullable=False)
     target_institution = Column(String(24), nullable=False)
     hours = Column(Numeric(5, 1), nullable=False, default=0)
@@ -71,6 +72,7 @@ class Training(PartnerOwned, TimestampMixin, Validated, Model):
         given = self.funding_period.id if self.funding_period is not None else self.funding_period_id
         if given is None:
             self.funding_period = derived
+            self.funding_period_id = derived.id  # see Case.validate: a move within the period
         elif given != derived.id:
             raise DomainError(
                 _l("The date %(day)s lies in funding period %(code)s, not in the one given.",

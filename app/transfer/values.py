@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.catalogues.models import Country, ReferenceOccupation
+from app.core.dates import DateInputError, parse_date as parse_text_date
 
 
 class CellError(ValueError):
@@ -42,13 +43,8 @@ def parse_date(value):
     if text is None:
         return None
     try:
-        if "." in text:
-            day, month, year = (int(part) for part in text.split("."))
-            if year < 100:
-                raise ValueError
-            return date(year, month, day)
-        return date.fromisoformat(text)
-    except ValueError:
+        return parse_text_date(text)  # the forms' parser: dd.mm.yyyy or yyyy-mm-dd
+    except DateInputError:
         raise CellError(_l("“%(value)s” is not a date (dd.mm.yyyy or yyyy-mm-dd).", value=text)) from None
 
 

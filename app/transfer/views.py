@@ -3,7 +3,6 @@ import tempfile
 
 from flask import Response, abort, g, request, send_file, stream_with_context
 from flask_appbuilder import BaseView, expose
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args
 from flask_babel import lazy_gettext as _l
@@ -13,6 +12,7 @@ from sqlalchemy import select
 from wtforms import SelectField
 
 from app.cases.models import Case
+from app.core.listing import ScaledInterface
 from app.extensions import db
 from app.partners.models import Partner
 from app.security.access_log import note_export
@@ -118,7 +118,7 @@ class ExportView(BaseView):
         return _private(response)
 
     def _query_and_columns(self):
-        filters = SQLAInterface(Case, db.session).get_filters(FILTER_COLUMNS)
+        filters = ScaledInterface(Case, db.session).get_filters(FILTER_COLUMNS)  # the list's date filters
         get_filter_args(filters)
         # Personal columns only for users who may read clients (DESIGN.md §3: not Management).
         personal = self.appbuilder.sm.has_access("can_read", CLIENTS)
