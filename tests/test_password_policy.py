@@ -100,3 +100,17 @@ def test_the_cli_refuses_the_same_passwords(app, ctx):
         assert result.exit_code != 0
         assert password_problem(weak, USERNAME) in result.output
         assert _user(ctx, USERNAME) is None
+
+
+def test_a_user_created_in_the_ui_gets_the_configured_hash_and_can_log_in(app, login_as, client, ctx):
+    from tests.conftest import IsolatedClient
+
+    login_as("t_padmin", "PartnerAdmin", ["migra"])
+    good = "Beratung2013x"
+    response = post_form(client, "/partnerusers/add", _new_user_form(ctx, USERNAME, good))
+    assert response.status_code == 302
+    method = app.config["FAB_PASSWORD_HASH_METHOD"]
+    assert _user(ctx, USERNAME).password.startswith(method + "$")
+    app.test_client_class = IsolatedClient
+    login = post_form(app.test_client(), "/login/", {"username": USERNAME, "password": good})
+    assert login.status_code == 302 and "/login/" not in login.headers["Location"]

@@ -15,7 +15,7 @@ def _browser(app):
 
 def _ui_login(browser, username, password=PASSWORD):
     response = post_form(browser, "/login/", {"username": username, "password": password})
-    assert response.status_code == 302
+    assert response.status_code == 302 and "/login/" not in response.headers["Location"]  # not refused
     return browser
 
 
@@ -193,3 +193,33 @@ def test_a_session_without_a_stamp_is_no_login(app, login_as, client):
         session.pop(SESSION_KEY)
     assert not _opens(client, "/clientview/list/")
 
+
+
+def test_wrong_current_passwords_count_like_failed_logins(app, login_as, client, ctx):
+    """A stolen session cannot guess the current password: the per-user login limit stops it."""
+    login_as("t_guesser", "Staff", ["migra"])
+    before = _user(ctx, "t_guesser").password
+    limit = int(app.config["LOGIN_LIMIT_PER_USER"].split()[0])
+    for i in range(limit):
+        response = post_form(client, "/resetmypassword/form", {
+            "current_password": f"guess-{i}-1234", "password": NEW_PASSWORD, "conf_password": NEW_PASSWORD})
+        assert response.status_code == 200
+    response = post_form(client, "/resetmypassword/form", {
+        "current_password": PASSWORD, "password": NEW_PASSWORD, "conf_password": NEW_PASSWORD})
+    assert response.status_code == 429
+    assert _user(ctx, "t_guesser").password == before
+    refused = client.post("/api/v1/security/login",
+                          json={"username": "t_guesser", "password": PASSWORD, "provider": "db"})
+    assert refused.status_code == 429
+
+
+def test_a_weak_new_password_is_no_guess(app, login_as, client, ctx):
+    login_as("t_weakling", "Staff", ["migra"])
+    limit = int(app.config["LOGIN_LIMIT_PER_USER"].split()[0])
+    for _ in range(limit + 1):
+        response = post_form(client, "/resetmypassword/form", {
+            "current_password": PASSWORD, "password": "short1", "conf_password": "short1"})
+        assert response.status_code == 200
+    response = post_form(client, "/resetmypassword/form", {
+        "current_password": PASSWORD, "password": NEW_PASSWORD, "conf_password": NEW_PASSWORD})
+    assert response.status_code == 302

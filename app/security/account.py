@@ -4,7 +4,9 @@ Checked against Flask-AppBuilder 5.3.0. FAB's ``/resetmypassword/form`` (``Reset
 with ``ResetPasswordForm``) sets a new password without asking for the current one, so a session
 left open, or a stolen session cookie, could take the account over. ``IqSecurityManager`` replaces
 that view by ``IqResetMyPasswordView`` (same URL, same permission name): the form asks for the
-current password first. FAB's ``SecurityApi`` gets ``POST /api/v1/security/logout``.
+current password first; a wrong one counts as a failed login of that user
+(``app.security.login_limits``), so a stolen session cannot guess it. FAB's ``SecurityApi`` gets
+``POST /api/v1/security/logout``.
 """
 from flask import g
 from flask_appbuilder.api import safe
@@ -24,6 +26,7 @@ from wtforms.validators import DataRequired, EqualTo, ValidationError
 
 def _is_current_password(form, field):
     if not check_password_hash(g.user.password or "", field.data or ""):
+        g.wrong_current_password = True  # a password guess: counted like a failed login
         raise ValidationError(_("The current password is not correct."))
 
 

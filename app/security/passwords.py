@@ -20,6 +20,7 @@ from pathlib import Path
 from flask import current_app, g, has_request_context, request
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_babel import gettext as _
+from werkzeug.security import generate_password_hash
 
 MIN_PASSWORD_LENGTH = 10
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
@@ -45,6 +46,16 @@ def password_problem(password, username=None):
     if password.lower() in common_passwords():
         return _("This password is one of the most commonly used passwords; please choose another.")
     return None
+
+
+def hash_password(password):
+    """The stored hash, with FAB's settings (``FAB_PASSWORD_HASH_METHOD``/``_SALT_LENGTH``) as FAB's
+    own ``add_user``/``reset_password`` use them."""
+    return generate_password_hash(
+        password,
+        method=current_app.config.get("FAB_PASSWORD_HASH_METHOD", "scrypt"),
+        salt_length=current_app.config.get("FAB_PASSWORD_HASH_SALT_LENGTH", 16),
+    )
 
 
 def _account_name():

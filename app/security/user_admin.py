@@ -13,7 +13,6 @@ from flask_appbuilder.security.sqla.models import User
 from flask_appbuilder.validators import PasswordComplexityValidator
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 from wtforms import PasswordField, SelectField
 from wtforms.validators import DataRequired, EqualTo, Optional
 
@@ -22,6 +21,7 @@ from app.core.views import IqModelView
 from app.extensions import db
 from app.partners.models import Partner
 from app.security.models import Membership
+from app.security.passwords import hash_password
 from app.security.roles import ROLE_LABELS, USERS
 from app.security.scoping import current_scope, log_denied
 
@@ -164,7 +164,7 @@ class PartnerUserView(IqModelView):
         form.partner_set.data = [m.partner for m in user.memberships]
 
     def pre_add(self, item):
-        item.password = generate_password_hash(item.password)
+        item.password = hash_password(item.password)
         item.created_by_fk = g.user.id
         self._apply(item)
 
