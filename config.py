@@ -62,6 +62,11 @@ class Config:
     # Programme window: no funding period and no case may fall outside it.
     PROGRAMME_START = date.fromisoformat(os.environ.get("IQ_PROGRAMME_START", "2011-07-01"))
     PROGRAMME_END = date.fromisoformat(os.environ.get("IQ_PROGRAMME_END", "2014-12-31"))
+    # Retention (app/clients/retention.py): a client's delete_after is IQ_RETENTION_YEARS after its
+    # last contact, or after the programme end when that is later (IQ_RETENTION_FROM=programme_end,
+    # the funder's keeping period); IQ_RETENTION_FROM=last_contact counts from the last contact only.
+    RETENTION_YEARS = int(os.environ.get("IQ_RETENTION_YEARS", "10"))
+    RETENTION_FROM = os.environ.get("IQ_RETENTION_FROM", "programme_end")
 
     # Flask-AppBuilder
     AUTH_TYPE = 1  # AUTH_DB

@@ -13,7 +13,7 @@ from app.core.errors import DomainError
 from app.extensions import db
 from app.security.scoping import system_scope
 
-iq = AppGroup("iq", help="IQ network back office: reference data, demo data, users, import.")
+iq = AppGroup("iq", help="IQ network back office: reference data, demo data, users, import, retention.")
 translate = AppGroup("translate", help="Message catalogues: extract, update, compile.")
 
 
@@ -79,6 +79,31 @@ def user_add_command(username, password, role, partners, email, acting_username)
                      name=username, role=role, partners=", ".join(partners)))
     else:
         click.echo(_("User %(name)s created with role %(role)s.", name=username, role=role))
+
+
+@iq.command("retention")
+@click.option("--dry-run", is_flag=True, help="Show what would be erased; change nothing.")
+def retention_command(dry_run):
+    """Erase (anonymise) every client whose delete-after date has passed; statistics are kept."""
+    from app.clients.retention import run
+
+    with system_scope():
+        result = run(db.session, dry_run=dry_run)
+    if result.refreshed:
+        click.echo(_("%(num)s delete-after dates re-derived from the retention rule.", num=result.refreshed))
+    for number, partner, day in result.erased:
+        values = {"client": number, "partner": partner, "day": day.strftime("%d.%m.%Y")}
+        click.echo(_("would erase %(client)s (%(partner)s, delete after %(day)s)", **values) if dry_run
+                   else _("erased %(client)s (%(partner)s, delete after %(day)s)", **values))
+    for number, partner, day, reason in result.skipped:
+        click.echo(_("skipped %(client)s (%(partner)s, delete after %(day)s): %(reason)s",
+                     client=number, partner=partner, day=day.strftime("%d.%m.%Y"), reason=reason))
+    if dry_run:
+        click.echo(_("Dry run: %(erased)s clients would be erased, %(skipped)s skipped; nothing was changed.",
+                     erased=len(result.erased), skipped=len(result.skipped)))
+    else:
+        click.echo(_("%(erased)s clients erased, %(skipped)s skipped.",
+                     erased=len(result.erased), skipped=len(result.skipped)))
 
 
 def _catalogue_dir(directory):

@@ -25,12 +25,15 @@ def _register_ui(appbuilder):
     Menu names must match app/security/roles.py ``_menus(...)``; the German labels come from the
     translation catalogue.
     """
+    from flask import current_app
+
     from app.cases.views import CaseView, ContactView
     from app.catalogues.views import CompetentBodyView, CountryView, ReferenceOccupationView
     from app.clients.views import ClientView
     from app.entry.views import QuickEntryView
     from app.funding.views import FundingPeriodView, FundingView
     from app.partners.views import PartnerView
+    from app.clients.erasure_views import ErasureView, RetentionView, erasure_state
     from app.security.views import AuditEventView
     from app.trainings.views import TrainingView
 
@@ -54,12 +57,25 @@ def _register_ui(appbuilder):
         ]),
         ("Administration", _l("Administration"), "fa-cogs", [
             (AuditEventView, "Audit trail", _l("Audit trail"), "fa-history"),
+            (RetentionView, "Retention", _l("Retention"), "fa-hourglass-end"),
         ]),
     ]
     for category, category_label, category_icon, items in menus:
         for view, name, label, icon in items:
             appbuilder.add_view(view, name, label=label, icon=icon, category=category,
                                 category_label=category_label, category_icon=category_icon)
+    # Erasure (Art. 17): POST routes behind the buttons of the client page.
+    appbuilder.add_view_no_menu(ErasureView)
+    current_app.jinja_env.globals["client_erasure_state"] = lambda pk: erasure_state(_client_in_scope(pk))
+
+
+def _client_in_scope(pk):
+    from sqlalchemy import select
+
+    from app.clients.models import Client
+    from app.extensions import db
+
+    return db.session.scalars(select(Client).where(Client.id == int(pk))).one()
 
 
 def _register_api(appbuilder):
@@ -67,13 +83,15 @@ def _register_api(appbuilder):
     from app.cases.api import CaseApi, ContactApi
     from app.catalogues.api import CompetentBodyApi, CountryApi, ReferenceOccupationApi
     from app.clients.api import ClientApi
+    from app.clients.erasure_views import ClientErasureApi
     from app.funding.api import FundingApi, FundingPeriodApi
     from app.partners.api import PartnerApi
     from app.security.audit_api import AccessLogApi, AuditApi
     from app.trainings.api import TrainingApi
 
     for api in (PartnerApi, FundingPeriodApi, FundingApi, ClientApi, CaseApi, ContactApi,
-                TrainingApi, ReferenceOccupationApi, CompetentBodyApi, CountryApi, AuditApi, AccessLogApi):
+                TrainingApi, ReferenceOccupationApi, CompetentBodyApi, CountryApi, AuditApi, AccessLogApi,
+                ClientErasureApi):
         appbuilder.add_api(api)
 
 

@@ -44,7 +44,7 @@ def test_network_wide_scope_counts_every_partner(ctx, factories):
     contacts = queries.contact_figures(ctx, scope)
     assert contacts["quarter_kind"][(20131, "first_contact")] == (11,)
     bands = queries.client_figures(ctx, scope)["gender_age"]
-    # born 17.05.1980, scope ends 31.12.2013: 33 years old
+    # born 17.05.1980, cases opened in 2013: 32 years old
     assert bands == {("female", "25_34"): (11,)}
 
 
@@ -62,20 +62,38 @@ def test_persons_per_quarter_count_each_person_once_per_quarter(ctx, factories):
 
 
 def test_age_bands_change_on_the_birthday(ctx, factories):
-    """Whole years on the last day of the scope; a reference day of 29 February counts the 28th
-    as the birthday of those born on a 28 February and the 1st of March as the day after."""
-    for born in (date(1988, 12, 31), date(1989, 1, 1), date(1958, 12, 31), date(1959, 1, 1)):
+    """Whole years on the day the case opens (stored with the case); born on 29 February, one is
+    a year older on 1 March of a year without a 29th."""
+    for born in (date(1987, 2, 1), date(1987, 2, 2), date(1957, 2, 1), date(1957, 2, 2)):
         factories.case(client=factories.client(birth_date=born), opened_on=date(2012, 2, 1))
-    scope = resolve_scope(ctx, period="2013")
-    assert queries.client_figures(ctx, replace(scope, start=date(2012, 1, 1)))["gender_age"] == {
-        ("female", "under_25"): (1,), ("female", "25_34"): (1,), ("female", "45_54"): (1,),
+    for opened in (date(2013, 2, 28), date(2013, 3, 1)):
+        factories.case(client=factories.client(birth_date=date(1988, 2, 29)), opened_on=opened)
+    scope = replace(resolve_scope(ctx, period="2013"), start=date(2012, 1, 1))
+    assert queries.client_figures(ctx, scope)["gender_age"] == {
+        ("female", "under_25"): (2,), ("female", "25_34"): (2,), ("female", "45_54"): (1,),
         ("female", "55_plus"): (1,)}
-    for born in (date(1987, 2, 28), date(1987, 3, 1)):
-        factories.case(client=factories.client(birth_date=born), opened_on=date(2012, 2, 1))
-    leap_day = replace(scope, start=date(2012, 1, 1), end=date(2012, 2, 29))
-    bands = queries.client_figures(ctx, leap_day)["gender_age"]
-    assert bands[("female", "under_25")] == (3,)  # born 31.12.1988, 01.01.1989 and 01.03.1987
-    assert bands[("female", "25_34")] == (1,)  # born 28.02.1987: 25 on 29.02.2012
+
+
+def test_a_person_counts_in_the_age_band_of_its_first_case_in_the_scope(ctx, factories):
+    """Age band at the first case the scope counts: 24 at the case of 2012, 25 at the one of 2013."""
+    person = factories.client(birth_date=date(1988, 1, 20))
+    for opened in (date(2012, 1, 10), date(2013, 6, 1)):
+        factories.case(client=person, opened_on=opened)
+    assert [case.age_band for case in sorted(person.cases, key=lambda c: c.opened_on)] == ["under_25", "25_34"]
+    both = replace(resolve_scope(ctx, period="2013"), start=date(2012, 1, 1))
+    assert queries.client_figures(ctx, both)["gender_age"] == {("female", "under_25"): (1,)}
+    assert queries.client_figures(ctx, resolve_scope(ctx, period="2013"))["gender_age"] == {
+        ("female", "25_34"): (1,)}
+
+
+def test_a_corrected_birth_date_rederives_the_cases_age_bands(ctx, factories):
+    person = factories.client(birth_date=date(1988, 1, 20))
+    case = factories.case(client=person, opened_on=date(2013, 6, 1))
+    assert case.age_band == "25_34"
+    person.birth_date = date(1970, 1, 20)
+    ctx.commit()
+    ctx.expire_all()
+    assert ctx.get(type(case), case.id).age_band == "35_44"
 
 
 def test_persons_per_quarter_over_several_quarter_masks(ctx, factories, monkeypatch):

@@ -29,6 +29,17 @@ def _age_on(birth, day):
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
+# Age bands of the statistics (stable keys, shown translated); lower bound of each band in years.
+AGE_BANDS = ("under_25", "25_34", "35_44", "45_54", "55_plus")
+_BAND_FLOORS = ((55, "55_plus"), (45, "45_54"), (35, "35_44"), (25, "25_34"))
+
+
+def age_band_on(birth, day):
+    """The client's age band in whole years on ``day`` (a case's opening day)."""
+    age = _age_on(birth, day)
+    return next((band for floor, band in _BAND_FLOORS if age >= floor), AGE_BANDS[0])
+
+
 class Case(PartnerOwned, TimestampMixin, Validated, Model):
     __tablename__ = "counselling_case"
     __table_args__ = (
@@ -40,7 +51,8 @@ class Case(PartnerOwned, TimestampMixin, Validated, Model):
         Index("ix_case_period_partner", "funding_period_id", "partner_id"),
         # Persons per quarter and the summary's semi-join read (client, day, partner) from the index
         # alone (partner_id for the row-level security policy); also serves lookups by client.
-        Index("ix_case_client_opened", "client_id", "opened_on", postgresql_include=["partner_id"]),
+        # age_band too: the persons' age bands come from the same index-only pass.
+        Index("ix_case_client_opened", "client_id", "opened_on", postgresql_include=["partner_id", "age_band"]),
         trigram_index("ix_case_title_trgm", "qualification_title"),
     )
 
@@ -69,6 +81,9 @@ class Case(PartnerOwned, TimestampMixin, Validated, Model):
     outcome = Column(String(32))
     notice_result = Column(String(32))
     notes = Column(Text)
+    # The client's age band on the opening day, kept with the case so that the statistics survive
+    # the erasure of the birth date (app/clients/erasure.py); derived, never entered.
+    age_band = Column(String(8))
     version = Column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}
@@ -155,7 +170,11 @@ class Case(PartnerOwned, TimestampMixin, Validated, Model):
             partner_id = self.partner.id if self.partner is not None else self.partner_id
             if client.partner_id != partner_id:
                 raise DomainError(_l("The client belongs to another partner."), field="client")
+            if client.erased_at is not None and self.id is None:
+                raise DomainError(_l("This client has been erased (anonymised); the record can no longer be "
+                                     "changed and gets no new cases."), field="client")
             if client.birth_date is not None:
+                self.age_band = age_band_on(client.birth_date, self.opened_on)
                 age = _age_on(client.birth_date, self.opened_on)
                 if age < 15 or age > 80:
                     raise DomainError(
@@ -284,3 +303,28 @@ def _periods_of(obj):
         if old_id is not None and session is not None:
             periods.append(session.get(FundingPeriod, old_id))
     return periods
+
+
+@event.listens_for(Session, "after_flush")
+def _age_bands_follow_the_birth_date(session, flush_context):
+    """A corrected birth date re-derives the age band of every case of that client (a derived value,
+    written in the same transaction and without a version change, also in closed periods)."""
+    from sqlalchemy import inspect as sa_inspect, select, update
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from app.clients.models import Client
+
+    changed = [c for c in session.dirty if isinstance(c, Client) and c.birth_date is not None
+               and sa_inspect(c).attrs.birth_date.history.has_changes()]
+    if not changed:
+        return
+    connection = session.connection()
+    table = Case.__table__
+    for client in changed:
+        rows = connection.execute(select(table.c.id, table.c.opened_on).where(table.c.client_id == client.id))
+        for case_id, opened_on in rows.all():
+            band = age_band_on(client.birth_date, opened_on)
+            connection.execute(update(table).where(table.c.id == case_id).values(age_band=band))
+            loaded = session.identity_map.get(sa_inspect(Case).identity_key_from_primary_key((case_id,)))
+            if loaded is not None:
+                set_committed_value(loaded, "age_band", band)

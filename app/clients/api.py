@@ -10,7 +10,7 @@ from app.security.roles import CLIENTS
 _FIELDS = ["partner", "first_name", "last_name", "birth_date", "gender", "citizenship",
            "second_citizenship", "country_of_birth", "district", "residence_state", "year_of_entry",
            "residence_status", "german_level", "employment_status", "counselling_language", "phone",
-           "email", "consent_given_on", "consent_version", "consent_withdrawn_on", "delete_after"]
+           "email", "consent_given_on", "consent_version", "consent_withdrawn_on"]
 
 
 class ClientApi(DomainModelApi):
@@ -20,7 +20,8 @@ class ClientApi(DomainModelApi):
     partner_owned = True
     list_columns = ["id", "partner", "client_number", "first_name", "last_name", "birth_date",
                     "gender", "citizenship", "version"]
-    show_columns = ["id", "client_number"] + _FIELDS + ["version", "created_at", "updated_at"]
+    # delete_after is derived (app/clients/retention.py): shown, never written.
+    show_columns = ["id", "client_number"] + _FIELDS + ["delete_after", "version", "created_at", "updated_at"]
     add_columns = _FIELDS
     edit_columns = _FIELDS + ["version"]
     order_columns = ["client_number", "last_name", "first_name", "birth_date", "created_at"]

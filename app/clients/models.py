@@ -3,8 +3,8 @@ import secrets
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import (CheckConstraint, Column, Date, ForeignKey, Index, Integer, String,
-                        UniqueConstraint, event)
+from sqlalchemy import (CheckConstraint, Column, Date, DateTime, ForeignKey, Index, Integer, String,
+                        UniqueConstraint, event, inspect)
 from sqlalchemy.orm import relationship, validates
 
 from app.core.enums import (EMPLOYMENT_STATUSES, GENDERS, GERMAN_LEVELS, RESIDENCE_STATES,
@@ -38,9 +38,10 @@ class Client(PartnerOwned, TimestampMixin, Validated, Model):
 
     id = Column(Integer, primary_key=True)
     client_number = Column(String(20), nullable=False)
-    first_name = Column(String(100), nullable=False)
-    last_name = Column(String(100), nullable=False)
-    birth_date = Column(Date, nullable=False)
+    # Required while the client is a person on record; NULL once erased (app/clients/erasure.py).
+    first_name = Column(String(100))
+    last_name = Column(String(100))
+    birth_date = Column(Date)
     gender = Column(String(12), nullable=False, default="not_stated")
     citizenship = Column(String(2), ForeignKey("country.code"), nullable=False, index=True)
     second_citizenship = Column(String(2), ForeignKey("country.code"))
@@ -57,7 +58,8 @@ class Client(PartnerOwned, TimestampMixin, Validated, Model):
     consent_given_on = Column(Date)
     consent_version = Column(String(20))
     consent_withdrawn_on = Column(Date)
-    delete_after = Column(Date)
+    delete_after = Column(Date)  # kept up to date by app/clients/retention.py
+    erased_at = Column(DateTime)  # set once by the erasure (Art. 17); the record is then read-only
     version = Column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}
@@ -119,6 +121,10 @@ class Client(PartnerOwned, TimestampMixin, Validated, Model):
 
     def validate(self):
         today = date.today()
+        state = inspect(self)
+        if self.erased_at is not None and state.persistent and not state.attrs.erased_at.history.has_changes():
+            raise DomainError(_l("This client has been erased (anonymised); the record can no longer be "
+                                 "changed and gets no new cases."), field="last_name")
         if self.birth_date is None:
             raise DomainError(_l("The birth date is required."), field="birth_date")
         if self.birth_date is not None:
@@ -136,7 +142,11 @@ class Client(PartnerOwned, TimestampMixin, Validated, Model):
 
     @property
     def full_name(self):
-        return f"{self.first_name} {self.last_name}"
+        return f"{self.first_name or ''} {self.last_name or ''}".strip()
+
+    @property
+    def erased(self):
+        return self.erased_at is not None
 
     @property
     def gender_label(self):

@@ -21,7 +21,9 @@ _PERSON = ["first_name", "last_name", "birth_date", "gender", "citizenship", "se
 _RESIDENCE = ["district", "residence_state", "year_of_entry", "residence_status", "german_level",
               "employment_status", "counselling_language"]
 _CONTACT = ["phone", "email"]
-_CONSENT = ["consent_given_on", "consent_version", "consent_withdrawn_on", "delete_after"]
+_CONSENT = ["consent_given_on", "consent_version", "consent_withdrawn_on"]
+# Derived by the retention rule (app/clients/retention.py): shown, never entered.
+_DELETION = ["delete_after"]
 
 _ENUMS = {
     "gender": (_l("Gender"), GENDERS, True),
@@ -51,6 +53,7 @@ class ClientView(IqModelView):
     class_permission_name = CLIENTS
     owning_partner = True
     related_views = [CaseView]
+    show_template = "clients/show.html"  # adds the erasure buttons (app/clients/erasure_views.py)
     list_columns = ["client_number", "last_name", "first_name", "birth_date", "gender", "citizenship",
                     "partner"]
     search_columns = ["client_number", "last_name", "first_name", "birth_date", "gender", "citizenship",
@@ -62,7 +65,7 @@ class ClientView(IqModelView):
         (_l("Client"), {"fields": ["client_number", "partner"] + _PERSON}),
         (_l("Residence and work"), {"fields": _RESIDENCE}),
         (_l("Contact data"), {"fields": _CONTACT}),
-        (_l("Consent and deletion"), {"fields": _CONSENT, "expanded": False}),
+        (_l("Consent and deletion"), {"fields": _CONSENT + _DELETION, "expanded": False}),
     ]
     label_columns = {
         "client_number": _l("Client number"), "partner": _l("Partner"), "first_name": _l("First name"),

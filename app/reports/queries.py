@@ -14,11 +14,11 @@ from datetime import date
 from functools import partial
 
 from flask import current_app
-from sqlalchemy import (BigInteger, Date, Integer, bindparam, case, cast, func, literal,
+from sqlalchemy import (BigInteger, Date, Integer, case, cast, func, literal,
                         literal_column, select, text, tuple_)
 from sqlalchemy.dialects.postgresql import array
 
-from app.cases.models import Case, Contact
+from app.cases.models import AGE_BANDS, Case, Contact
 from app.clients.models import Client
 from app.extensions import db
 from app.funding.models import Funding
@@ -27,30 +27,10 @@ from app.trainings.models import Training
 
 WORK_MEM = "64MB"  # per report transaction on PostgreSQL, so that hash aggregates stay in memory
 RANDOM_PAGE_COST = 1.1  # per report transaction: the usual value for data in memory or on SSD
-AGE_BANDS = ("under_25", "25_34", "35_44", "45_54", "55_plus")
 
 
 def _int(value):
     return literal_column(str(int(value)), Integer)
-
-
-def age_band(birth_date, reference_day):
-    """Age band in whole years on ``reference_day``, as comparisons of the birth date with the
-    day ``n`` years before: younger than ``n`` exactly when born after that day (a 29 February
-    becomes the 28th, when nobody of that year was born on the 29th). Cheaper per row than
-    computing the age; the days are inlined, so that PostgreSQL recognises the same expression
-    in SELECT and GROUP BY.
-    """
-    def years_before(years, position):
-        try:
-            day = reference_day.replace(year=reference_day.year - years)
-        except ValueError:  # 29 February, into a year without one
-            day = reference_day.replace(year=reference_day.year - years, day=28)
-        return bindparam(f"born_after_{position}", day, literal_execute=True, type_=Date)
-
-    limits = [(years_before(years, position), band)
-              for position, (years, band) in enumerate(zip((25, 35, 45, 55), AGE_BANDS))]
-    return case(*[(birth_date > day, band) for day, band in limits], else_=AGE_BANDS[-1])
 
 
 def grouped(session, sets, measures, from_entity, criteria, joins=()):
@@ -201,24 +181,31 @@ def client_figures(session, scope):
 
     One pass over the cases (on PostgreSQL the index ``ix_case_client_opened`` alone, in client
     order, so the per-client aggregate needs no hash table) gives every counselled client once with
-    the set of quarters in which it had a case; the clients are then grouped by gender and age band,
-    citizenship, partner, and by that set of quarters, from which the persons per quarter are summed
+    the set of quarters in which it had a case and its age band at the first of those cases (the
+    lowest band: ``Case.age_band`` is stored at each opening, so it survives the erasure of the birth
+    date); the clients are then grouped by gender and age band, citizenship, partner, and by that set of quarters, from which the persons per quarter are summed
     here (one per set bit). This replaces a semi-join and a separate ``count(DISTINCT client_id)``
     per quarter, each of which read all cases again.
     """
     spans = list(quarters(scope.start, scope.end))
     masks = quarter_masks(session, Case.opened_on, spans)
-    counselled = (select(Case.client_id, *masks).where(*scope.filter(Case.partner_id, Case.opened_on))
+    rank = func.min(case(*[(Case.age_band == band, position) for position, band in enumerate(AGE_BANDS)]))
+    counselled = (select(Case.client_id, *masks, rank.label("age_rank"))
+                  .where(*scope.filter(Case.partner_id, Case.opened_on))
                   .group_by(Case.client_id).subquery("counselled"))
-    band = age_band(Client.birth_date, scope.end).label("age_band")
     sets = {
-        "gender_age": (Client.gender, band),
+        "gender_age": (Client.gender, counselled.c.age_rank),
         "citizenship": (Client.citizenship,),
         "partner": (Client.partner_id,),
         "quarters": tuple(counselled.c[mask.name] for mask in masks),
     }
     result = grouped(session, sets, [func.count(Client.id)], Client, [],
                      joins=[(counselled, counselled.c.client_id == Client.id)])
+    by_rank = result.pop("gender_age")
+    result["gender_age"] = {}
+    for (gender, position), values in by_rank.items():
+        key = (gender, AGE_BANDS[position] if position is not None else None)
+        result["gender_age"][key] = values
     per_quarter = {}
     for chunk_masks, (count,) in result.pop("quarters").items():
         for chunk, mask in enumerate(chunk_masks):

@@ -130,3 +130,54 @@ def _track_old_values(mapper, class_):
         return
     for attr in mapper.column_attrs:
         event.listen(getattr(class_, attr.key), "set", _keep_old_value, active_history=True, retval=True)
+
+
+def write_events(session, events):
+    """Append events written outside the ORM flush (e.g. the erasure's bulk updates).
+
+    ``events``: dicts with action, table_name, record_id, partner_id, old_values, new_values; the
+    actor, time and request id are added as for every other event.
+    """
+    from app.security.models import AuditEvent
+
+    if not events:
+        return
+    user_id, actor = _actor()
+    rid, now = request_id(), utcnow()
+    rows = [dict(event, at=now, user_id=user_id, actor=actor[:100], request_id=rid) for event in events]
+    session.connection().execute(AuditEvent.__table__.insert(), rows)
+
+
+def scrub_values(session, table_name, record_ids, keys, replacements=None):
+    """Blank ``keys`` in the old and new values of every event of these records (GDPR Art. 17).
+
+    The events stay (who changed what, when); the values of those fields become null, or the
+    value in ``replacements`` (e.g. a new pseudonymous number). Returns the number of events changed.
+    """
+    from sqlalchemy import select, update
+
+    from app.security.models import AuditEvent
+
+    table = AuditEvent.__table__
+    record_ids = [str(r) for r in record_ids]
+    keys = set(keys)
+    replacements = replacements or {}
+    if not record_ids or not keys:
+        return 0
+    connection = session.connection()
+    changed = 0
+    for start in range(0, len(record_ids), 500):
+        chunk = record_ids[start:start + 500]
+        rows = connection.execute(
+            select(table.c.id, table.c.old_values, table.c.new_values)
+            .where(table.c.table_name == table_name, table.c.record_id.in_(chunk))
+        ).all()
+        for event_id, old, new in rows:
+            values = {}
+            for column, data in (("old_values", old), ("new_values", new)):
+                if isinstance(data, dict) and keys & data.keys():
+                    values[column] = {k: (replacements.get(k) if k in keys else v) for k, v in data.items()}
+            if values:
+                connection.execute(update(table).where(table.c.id == event_id).values(**values))
+                changed += 1
+    return changed

@@ -43,6 +43,7 @@ CATALOGUES = "Catalogues"
 REPORTS = "Reports"
 AUDIT = "Audit"
 USERS = "PartnerUsers"
+DATA_PROTECTION = "DataProtection"  # retention list (Admin; PartnerAdmin for its partners)
 EXPORTS = "Exports"  # case exports; columns depend on CLIENTS read access (personal or pseudonymous)
 _EXPORT_MENUS = ("Case export CSV", "Case export Excel")
 
@@ -69,12 +70,13 @@ def _menus(*names):
 FAB_ROLES = {
     "Admin": [[".*", ".*"]],
     "PartnerAdmin": _SELF_SERVICE
-    + _read(CLIENTS, CASES, TRAININGS, FUNDING, PARTNERS, FUNDING_PERIODS, CATALOGUES, REPORTS, AUDIT, EXPORTS)
+    + _read(CLIENTS, CASES, TRAININGS, FUNDING, PARTNERS, FUNDING_PERIODS, CATALOGUES, REPORTS, AUDIT, EXPORTS,
+            DATA_PROTECTION)
     + _write(USERS)
     + _menus("Counselling", "Clients", "Cases", "Contacts", "Network", "Partners", "Funding periods",
              "Funding", "Trainings", "Catalogues", "Reference occupations", "Competent bodies",
              "Countries", "Reports", "Dashboard", "Management summary", "Administration",
-             "Users of my partners", "Audit trail", *_EXPORT_MENUS),
+             "Users of my partners", "Audit trail", "Retention", *_EXPORT_MENUS),
     "Staff": _SELF_SERVICE
     + _write(CLIENTS, CASES, TRAININGS)
     + _read(PARTNERS, FUNDING_PERIODS, CATALOGUES, EXPORTS)

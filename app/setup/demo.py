@@ -21,9 +21,10 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from app.cases.models import Case, Contact
+from app.cases.models import Case, Contact, age_band_on
 from app.catalogues.models import ReferenceOccupation
 from app.clients.models import Client
+from app.clients.retention import refresh_dates
 from app.core.errors import DomainError
 from app.core.models import programme_window, utcnow
 from app.funding.models import Funding, FundingPeriod
@@ -156,7 +157,7 @@ class _Generator:
             "de" if rng.random() < 0.55 else language,
             f"+49 {rng.randint(300, 399)} {rng.randint(100000, 9999999)}" if rng.random() < 0.6 else None,
             f"client{client_id}@example.org" if rng.random() < 0.4 else None,
-            first_day, "2011-07", date(first_day.year + 10, 12, 31), 1, created, created,
+            first_day, "2011-07", None, 1, created, created,  # delete_after: refresh_dates below
         )
         return row, (client_id, partner, first_day, birth, citizenship)
 
@@ -186,7 +187,8 @@ class _Generator:
             occupation[4] if occupation else "Secondary school leaving certificate", kind, country, year,
             occupation[0] if occupation else None, occupation[1] if occupation else None,
             occupation[2] if occupation else None, occupation[3][partner.state] if occupation else None,
-            outcome, notice, 1, created, max(created, self.stamp(closed)) if closed else created,
+            outcome, notice, age_band_on(birth, opened), 1, created,
+            max(created, self.stamp(closed)) if closed else created,
         )
         return row
 
@@ -249,7 +251,7 @@ _CLIENT_COLUMNS = ("id", "partner_id", "client_number", "first_name", "last_name
 _CASE_COLUMNS = ("id", "partner_id", "client_id", "funding_period_id", "opened_on", "closed_on", "status",
                  "enquirer", "referral_source", "qualification_title", "qualification_type",
                  "qualification_country", "qualification_year", "reference_occupation_id", "regulated",
-                 "legal_basis", "competent_body_id", "outcome", "notice_result", "version", "created_at",
+                 "legal_basis", "competent_body_id", "outcome", "notice_result", "age_band", "version", "created_at",
                  "updated_at")
 _CONTACT_COLUMNS = ("id", "case_id", "partner_id", "date", "kind", "channel", "minutes", "created_at",
                     "updated_at")
@@ -310,6 +312,7 @@ def load_demo(session, clients=2000, cases=5000, seed=1):
     counts.trainings = writer.write(training_table, _TRAINING_COLUMNS, gen.trainings(writer.next_id(training_table)))
     counts.funding = writer.write(funding_table, _FUNDING_COLUMNS, gen.funding(writer.next_id(funding_table), cases))
     writer.finish(tables)
+    refresh_dates(session)  # delete_after by the retention rule, from the contacts just written
     session.connection().execute(AuditEvent.__table__.insert(), [dict(
         at=utcnow(), actor="iq demo", action="insert", table_name="demo_data", record_id=f"seed={seed}",
         new_values=asdict(counts),

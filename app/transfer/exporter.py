@@ -46,12 +46,12 @@ def neutralise(value):
     return value
 
 
-def _age_band(opened_on, birth):
-    age = opened_on.year - birth.year - ((opened_on.month, opened_on.day) < (birth.month, birth.day))
-    for upper, band in ((24, "15–24"), (34, "25–34"), (44, "35–44"), (54, "45–54")):
-        if age <= upper:
-            return band
-    return "55+"
+_AGE_BAND_CELLS = {"under_25": "15–24", "25_34": "25–34", "35_44": "35–44", "45_54": "45–54", "55_plus": "55+"}
+
+
+def _age_band(band):
+    """The case's stored age band at its opening (kept when the client is erased)."""
+    return _AGE_BAND_CELLS.get(band, "")
 
 
 def _quarter(day):
@@ -98,7 +98,7 @@ def _fields():
         "qualification_country": Case.qualification_country, "qualification_year": Case.qualification_year,
         "occupation_de": occupation.name_de, "occupation_en": occupation.name_en, "regulated": Case.regulated,
         "legal_basis": Case.legal_basis, "body": body.name, "outcome": Case.outcome,
-        "notice_result": Case.notice_result, "notes": Case.notes,
+        "notice_result": Case.notice_result, "notes": Case.notes, "age_band": Case.age_band,
     }
     joins = {"partner": (partner, partner.id == Case.partner_id), "client": (client, client.id == Case.client_id),
              "period": (period, period.id == Case.funding_period_id),
@@ -158,7 +158,7 @@ PERSONAL_COLUMNS = _COMMON_HEAD + [
 
 PSEUDONYMOUS_COLUMNS = _COMMON_HEAD + [
     Column("Geschlecht", "gender", GENDERS.label, coded=True),
-    Column("Altersgruppe", ("opened_on", "birth_date"), _age_band),
+    Column("Altersgruppe", "age_band", _age_band, coded=True),
     Column("Staatsangehörigkeit", "citizenship", _country, coded=True),
     Column("Förderperiode", "period"),
     Column("Quartal", "opened_on", _quarter),
