@@ -8,13 +8,13 @@
   with the row-level security policy of the other partner-owned tables (PostgreSQL).
 
 Revision ID: c8d9e0f1a2b3
-Revises: a7b8c9d0e1f2
+Revises: b8c9d0e1f2a3
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "c8d9e0f1a2b3"
-down_revision = "a7b8c9d0e1f2"
+down_revision = "b8c9d0e1f2a3"
 branch_labels = None
 depends_on = None
 
