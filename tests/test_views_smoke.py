@@ -104,7 +104,8 @@ def test_lists_show_german_dates_and_translated_enumerations(login_as, client, r
     client.get("/lang/en")
     html = client.get("/caseview/list/").get_data(as_text=True)
     assert "14.03.2013" in html and "2013-03-14" not in html
-    assert "help with the application" in html and "application_help" not in html
+    cells = re.sub(r"new AdminFilters\(.*?\);", "", html, flags=re.S)  # the filter select carries the keys
+    assert "help with the application" in cells and "application_help" not in cells
     show = client.get(f"/clientview/show/{records['client'][0]}").get_data(as_text=True)
     assert "17.05.1980" in show and "Syria" in show and "female" in show
 

@@ -11,6 +11,7 @@ from flask_appbuilder import expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _, lazy_gettext as _l
+from wtforms import StringField
 from wtforms.validators import DataRequired
 
 from app.cases.counsellors import counsellor_field, default_counsellor, set_form_partner
@@ -19,6 +20,7 @@ from app.clients.models import Client
 from app.clients.naming import client_label, client_link
 from app.core.enums import (CASE_STATUSES, CHANNELS, CONTACT_KINDS, ENQUIRERS, LEGAL_BASES, NOTICE_RESULTS,
                             OUTCOMES, QUALIFICATION_TYPES, REFERRAL_SOURCES)
+from app.core.filters import FilterClientNameOrNumber
 from app.core.forms import AjaxRelatedField, RelatedSource, country_field, enum_field
 from app.core.views import (STALE_MESSAGE, BulkDeleteMixin, IqModelView, country_formatter, date_formatters,
                             enum_formatter, version_field, yes_no)
@@ -160,8 +162,11 @@ class CaseView(IqModelView):
     list_widget = ExportListWidget  # CSV/Excel buttons carrying the list's filters
     show_template = "cases/show.html"  # follow-up contact and confirmation letter buttons
     list_columns = ["id", "client", "opened_on", "closed_on", "status", "outcome", "funding_period", "partner"]
-    search_columns = ["opened_on", "closed_on", "status", "funding_period", "partner", "qualification_title",
-                      "reference_occupation", "regulated", "outcome"]
+    search_columns = ["client", "opened_on", "closed_on", "status", "funding_period", "partner",
+                      "qualification_title", "reference_occupation", "regulated", "outcome"]
+    # The client by name or number (a text field, not a select of 200,000 clients).
+    search_form_extra_fields = {"client": StringField(_l("Client"), render_kw={"class": "form-control"})}
+    column_filters = {"client": [FilterClientNameOrNumber]}
     add_columns = ["client"] + _CASE + _QUALIFICATION + _RECOGNITION
     edit_columns = _CASE + _QUALIFICATION + _RECOGNITION + ["version"]
     show_fieldsets = [

@@ -1,7 +1,7 @@
 """Flask-AppBuilder 5.3 strings that its own German catalogue leaves untranslated.
 
 FAB's templates and filters ask for these messages; the app's catalogue (searched after FAB's, so
-it wins) translates them. Listed here only so that ``pybabel extract`` puts them into messages.pot.
+it wins) translates them, or words them better ("Relation" is "ist" in a filter). Listed here only so that ``pybabel extract`` puts them into messages.pot.
 ``tests/test_display.py`` checks that every one of them is translated in German.
 """
 from flask_babel import lazy_gettext as _l
@@ -15,4 +15,7 @@ FAB_STRINGS = (
     _l("Database Error"),
     _l("Cancel"),
     _l("OK"),
+    # relation filters: "Beziehung"/"Keine Beziehung" in FAB's catalogue
+    _l("Relation"),
+    _l("No Relation"),
 )

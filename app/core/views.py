@@ -24,6 +24,7 @@ from app.catalogues.countries import country_name
 from app.core.dates import install_date_fields
 from app.core.display import fill_default_formatters, yes_no
 from app.core.errors import DomainError, ScopeError
+from app.core.filters import prepare_search
 from app.core.listing import scaled
 from app.core.models import format_date
 from app.security.roles import READ_WRITE
@@ -73,6 +74,8 @@ class IqModelView(ModelView):
     ajax_sources = {}
     # Form fields that steer the save (e.g. a confirmation) but are no columns of the record.
     form_only_fields = ()
+    # Search column → filter classes replacing FAB's (app.core.filters; enumerations get theirs).
+    column_filters = {}
 
     def __init__(self, **kwargs):
         # Lists page by primary key and estimate huge unfiltered totals (app.core.listing).
@@ -124,12 +127,17 @@ class IqModelView(ModelView):
                 if isinstance(unbound, UnboundField) and issubclass(unbound.field_class, QuerySelectField):
                     if unbound.kwargs.get("allow_blank"):
                         unbound.kwargs["blank_text"] = "—"
+        # A relation filter compares with the chosen record: an empty choice ("__None") finds nothing.
+        for unbound in vars(self.search_form).values():
+            if isinstance(unbound, UnboundField) and issubclass(unbound.field_class, QuerySelectField):
+                unbound.kwargs["allow_blank"] = False
 
     def _init_properties(self):
         """Columns without a formatter of their own never show "None", "True" or raw numbers."""
         super()._init_properties()
         fieldsets = [name for _title, spec in (self.show_fieldsets or []) for name in spec.get("fields", [])]
         fill_default_formatters(self, list(self.list_columns or []) + list(self.show_columns or []) + fieldsets)
+        prepare_search(self)  # enumerations as translated selects, the view's own column_filters
 
     def get_init_inner_views(self):
         return self.__dict__.setdefault("_iq_related_views", [])

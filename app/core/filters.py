@@ -1,0 +1,82 @@
+"""List filters people can use: enumerations as translated selects, related records without
+"__None", and filters of the app's own (a client's name or number on the case list).
+
+Checked against Flask-AppBuilder 5.3: FAB converts a ``String`` column into ten text filters
+(starts with, …, "In", "Not In") over the stored key, so the German "offen" finds nothing while
+"open" finds the open cases. Here an enumeration column — recognised by its formatter, the
+Enumeration's own ``label`` (``enum_formatter``), so it is declared once — gets "equal to"/"not
+equal to" and a select of its keys with translated labels. FAB keeps the filters of a column in two
+dicts (``_search_filters`` for the search widget, ``_all_filters`` for ``_flt_<i>_<col>`` in the
+URL); both get the same list. ``tests/test_list_filters.py`` pins this.
+"""
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.filters import FilterEqual, FilterNotEqual
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, or_, select
+
+from app.core.enums import Enumeration
+from app.core.forms import enum_field
+
+ENUM_FILTERS = (FilterEqual, FilterNotEqual)
+
+
+def enumerations_of(view):
+    """Search column → Enumeration, read from the view's formatters."""
+    found = {}
+    for column in view.search_columns or ():
+        owner = getattr((view.formatters_columns or {}).get(column), "__self__", None)
+        if isinstance(owner, Enumeration):
+            found[column] = owner
+    return found
+
+
+def prepare_search(view):
+    """Before FAB builds the search form: a translated select for each enumeration column."""
+    enums = enumerations_of(view)
+    fields = {column: enum_field(view.label_columns.get(column, column), enum, required=True)
+              for column, enum in enums.items()}
+    fields.update(view.search_form_extra_fields or {})
+    view.search_form_extra_fields = fields
+    filters = {column: ENUM_FILTERS for column in enums}
+    filters.update(getattr(view, "column_filters", None) or {})
+    for column, classes in filters.items():
+        instances = [cls(column, view.datamodel) for cls in classes]
+        view._filters._search_filters[column] = instances
+        view._filters._all_filters[column] = instances
+
+
+def _single(value):
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else ""
+    return (value or "").strip()
+
+
+def _prefix(term):
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+class FilterClientNameOrNumber(BaseFilter):
+    """Cases whose client's number — or, for users who may read names, last name ("Kovalenko",
+    "Kovalenko, Ol") — starts with the text. The client subquery is restricted by the partner scope
+    like every query; prefix matches use the trigram indexes on PostgreSQL."""
+
+    name = _l("Name or number starts with")
+    arg_name = "client_name_or_number"
+
+    def apply(self, query, value):
+        from app.clients.models import Client
+        from app.clients.naming import may_see_names
+
+        term = _single(value)
+        if not term:
+            return query
+        conditions = [Client.client_number.ilike(_prefix(term), escape="\\")]
+        if may_see_names():
+            last, _comma, first = (part.strip() for part in term.partition(","))
+            if first:
+                conditions.append(and_(Client.last_name.ilike(_prefix(last), escape="\\"),
+                                       Client.first_name.ilike(_prefix(first), escape="\\")))
+            else:
+                conditions.append(Client.last_name.ilike(_prefix(term), escape="\\"))
+        clients = select(Client.id).where(or_(*conditions))
+        return query.filter(self.model.client_id.in_(clients))
