@@ -4,7 +4,7 @@ A case's partner is its client's partner, and its funding period follows from th
 decided in the model layer and by ``owning_partner_id``), so neither is a form field. Clients and cases
 are chosen by search-as-you-type: production has 200,000 clients and a million cases.
 """
-from datetime import date, datetime
+from datetime import date
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import expose
@@ -20,6 +20,7 @@ from app.clients.models import Client
 from app.clients.naming import client_label, client_link
 from app.core.enums import (CASE_STATUSES, CHANNELS, CONTACT_KINDS, ENQUIRERS, LEGAL_BASES, NOTICE_RESULTS,
                             OUTCOMES, QUALIFICATION_TYPES, REFERRAL_SOURCES)
+from app.core.dates import DateInputError, format_input, parse_date
 from app.core.filters import FilterClientNameOrNumber
 from app.core.forms import AjaxRelatedField, RelatedSource, country_field, enum_field
 from app.core.views import (STALE_MESSAGE, BulkDeleteMixin, IqModelView, country_formatter, date_formatters,
@@ -228,10 +229,10 @@ class CaseView(IqModelView):
         if str(request.form.get("version", "")) != str(case.version):
             flash(str(STALE_MESSAGE), "danger")
             return redirect(show)
-        raw = (request.form.get("closed_on") or "").strip()
-        closed_on = parse_day(raw)
-        if raw and closed_on is None:
-            flash(_("“%(value)s” is not a valid date (DD.MM.YYYY).", value=raw), "danger")
+        try:
+            closed_on = parse_date(request.form.get("closed_on"))
+        except DateInputError as error:
+            flash(str(error), "danger")
             return redirect(show)
         refusal = self._commit(lambda: case.close(closed_on, request.form.get("outcome") or None))
         if refusal:
@@ -241,15 +242,5 @@ class CaseView(IqModelView):
         return redirect(show)
 
 
-def parse_day(raw):
-    """``TT.MM.JJJJ`` or ISO; None if empty or not a date."""
-    for pattern in ("%d.%m.%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(raw, pattern).date()
-        except ValueError:
-            continue
-    return None
-
-
 def today_text():
-    return date.today().strftime("%d.%m.%Y")
+    return format_input(date.today())
