@@ -143,3 +143,28 @@ def test_audit_names_stay_hidden_outside_the_scope(app, ctx, factories):
         assert audit_format.value_text("counselling_case", "client_id", other_id) == f"#{other_id}"
         # outside a request nobody "may see names": the number only
         assert audit_format.value_text("counselling_case", "client_id", own_id) == own_number
+
+
+def test_fab_internals_the_overrides_rely_on():
+    """Checked against FAB 5.3: the hooks and attributes app.core.views/filters and the case views use."""
+    import inspect
+    from pathlib import Path
+
+    import flask_appbuilder
+    from flask_appbuilder.baseviews import BaseCRUDView, BaseModelView
+    from flask_appbuilder.models.filters import Filters
+
+    assert flask_appbuilder.__version__.startswith("5.3")
+    assert list(inspect.signature(BaseCRUDView._get_show_widget).parameters) == \
+        ["self", "pk", "item", "widgets", "actions", "show_fieldsets"]
+    assert list(inspect.signature(BaseCRUDView._get_add_widget).parameters) == \
+        ["self", "form", "exclude_cols", "widgets"]
+    assert "_init_properties" in vars(BaseModelView) and "_init_forms" in vars(BaseModelView)
+    source = inspect.getsource(Filters)
+    assert "self._search_filters" in source and "self._all_filters[column_name]" in source
+    # our confirm dialog is FAB's with translated buttons: FAB's still hard-codes them
+    stock = Path(flask_appbuilder.__file__).parent / "templates/appbuilder/general/confirm.html"
+    ours = Path(__file__).parent.parent / "templates/appbuilder/general/confirm.html"
+    assert ">Cancel<" in stock.read_text()
+    assert ours.read_text().split("\n", 1)[1].replace('{{ _("Cancel") }}', "Cancel").replace(
+        '{{ _("OK") }}', "OK") == stock.read_text()
