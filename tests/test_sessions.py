@@ -223,3 +223,20 @@ def test_a_weak_new_password_is_no_guess(app, login_as, client, ctx):
     response = post_form(client, "/resetmypassword/form", {
         "current_password": PASSWORD, "password": NEW_PASSWORD, "conf_password": NEW_PASSWORD})
     assert response.status_code == 302
+
+
+def test_a_user_from_before_the_stamp_gets_one_at_the_next_login(app, client, make_user, ctx):
+    """After the migration existing users have no stamp (NULL): their next login gives them one."""
+    from sqlalchemy import text
+
+    make_user("t_oldtimer", "Staff", ["migra"])
+    ctx.execute(text("UPDATE ab_user SET security_stamp = NULL WHERE username = 't_oldtimer'"))
+    ctx.commit()
+    token = _api_login(client, "t_oldtimer")["access_token"]
+    stamp = _user(ctx, "t_oldtimer").security_stamp
+    assert stamp
+    ctx.rollback()
+    assert client.get("/api/v1/client/", headers=_bearer(token)).status_code == 200
+    _ui_login(client, "t_oldtimer")
+    assert _opens(client, "/clientview/list/")
+    assert _user(ctx, "t_oldtimer").security_stamp == stamp
