@@ -143,3 +143,10 @@ def _register_reports(appbuilder):
     appbuilder.add_link("Management summary", label=_l("Management summary (PDF)"),
                         href="/reports/summary.pdf", icon="fa-file-pdf-o", category="Reports")
     appbuilder.add_view_no_menu(ConfirmationView)
+    from app.clients.art15 import may_produce_on_page
+    from app.clients.art15_views import Art15View
+    from app.security.history import record_history
+
+    current_app.jinja_env.globals["record_history"] = record_history  # the "Verlauf" tab
+    current_app.jinja_env.globals["may_produce_art15"] = may_produce_on_page
+    appbuilder.add_view_no_menu(Art15View)

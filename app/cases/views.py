@@ -162,6 +162,7 @@ class CaseView(IqModelView):
     ajax_sources = {"client": CLIENTS}
     list_widget = ExportListWidget  # CSV/Excel buttons carrying the list's filters
     show_template = "cases/show.html"  # follow-up contact and confirmation letter buttons
+    extra_args = {"history_kind": "case"}  # the "Verlauf" tab (security/show_with_history.html)
     list_columns = ["id", "client", "opened_on", "closed_on", "status", "outcome", "funding_period", "partner"]
     search_columns = ["client", "opened_on", "closed_on", "status", "funding_period", "partner",
                       "qualification_title", "reference_occupation", "regulated", "outcome"]

@@ -53,7 +53,8 @@ class ClientView(IqModelView):
     class_permission_name = CLIENTS
     owning_partner = True
     related_views = [CaseView]
-    show_template = "clients/show.html"  # adds the erasure buttons (app/clients/erasure_views.py)
+    show_template = "clients/show.html"  # erasure and Art. 15 buttons, "Verlauf" (history) tab
+    extra_args = {"history_kind": "client"}
     list_columns = ["client_number", "last_name", "first_name", "birth_date", "gender", "citizenship",
                     "partner"]
     search_columns = ["client_number", "last_name", "first_name", "birth_date", "gender", "citizenship",

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app, g, has_request_context
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import LazyString, gettext as _, lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import Date, DateTime, Float, Numeric, inspect as sa_inspect, select
 
@@ -28,7 +28,8 @@ from app.extensions import db
 
 Change = namedtuple("Change", "field label old new")
 
-ACTIONS = {"insert": _l("created"), "update": _l("changed"), "delete": _l("deleted")}
+ACTIONS = {"insert": _l("created"), "update": _l("changed"), "delete": _l("deleted"),
+           "art15": _l("Art. 15 report produced")}  # app.clients.art15.record_production
 
 # Tables without a UI view of their own.
 _TABLE_LABELS = {
@@ -69,7 +70,10 @@ def _registry():
         if getattr(view, "singular", None) and entry[1] is None:
             entry[1] = view.singular
         for column, label in (getattr(view, "label_columns", None) or {}).items():
-            if str(label) != _prettified(column):  # FAB's own "Competent Body Id" is no label
+            # FAB's own "Competent Body Id" (a plain str) is no label; the app's labels are lazy
+            # strings, kept even where the English text equals FAB's ("Outcome"): the registry is
+            # built once, in whatever language the first request has.
+            if isinstance(label, LazyString) or str(label) != _prettified(column):
                 entry[2].setdefault(column, label)
         for column, formatter in (getattr(view, "formatters_columns", None) or {}).items():
             entry[3].setdefault(column, formatter)
