@@ -98,7 +98,7 @@ def test_unknown_enumeration_value_is_refused_with_the_models_message(login_as, 
     response = post_form(client, "/clientview/add", {**CLIENT_FORM, "gender": "martian"})
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "Unknown value “martian” for gender." in html
+    assert "Unknown value “martian” for Gender." in html  # the label, not the column
     assert 'value="Haddad"' in html
     assert _count(ctx, Client) == 0
 

@@ -23,7 +23,7 @@ FAB overrides (checked against Flask-AppBuilder 5.3.0, pinned by tests/test_date
 - FAB's ``ab.js`` starts bootstrap-datepicker 1.10 on ``.appbuilder_date`` with ``yyyy-mm-dd`` and
   ``forceParse`` (which garbled ``21.10.2013`` into ``27-04-05`` on blur), and the ``data-provide``
   data API (``mm/dd/yyyy``) in list filters. Our input has neither the class nor ``data-provide``;
-  templates/iq_datepicker.html starts the picker in the UI language with ``forceParse: false`` (what
+  templates/iq_form_helpers.html starts the picker in the UI language with ``forceParse: false`` (what
   was typed is never rewritten), inside the programme window for dates that must lie in it.
 - ``SQLAFilterConverter`` filters dates through ``dateutil.parser.parse`` (month first: ``01.02.2013``
   is 2 January) and compares with NULL when that fails, finding nothing without a word.
@@ -43,8 +43,10 @@ from markupsafe import Markup
 from sqlalchemy import false
 from werkzeug.exceptions import BadRequest
 from wtforms import Field
-from wtforms.validators import InputRequired, Optional, StopValidation
+from wtforms.validators import Optional, StopValidation
 from wtforms.widgets import html_params
+
+from app.core.field_labels import Required
 
 
 _DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
@@ -103,7 +105,7 @@ def format_input(value):
 
 # --- the form field ----------------------------------------------------------------------------
 class DateInput:
-    """A text input for typing; the picker (templates/iq_datepicker.html) is only a help."""
+    """A text input for typing; the picker (templates/iq_form_helpers.html) is only a help."""
 
     def __call__(self, field, **kwargs):
         kwargs.setdefault("id", field.id)
@@ -160,7 +162,7 @@ def date_field(label, required=False, programme_window=False, description=None, 
     if search:
         validators = []
     else:
-        validators = [InputRequired()] if required else [Optional()]
+        validators = [Required()] if required else [Optional()]
     return DateInputField(label, validators, programme_window=programme_window, description=description or "")
 
 
@@ -297,5 +299,5 @@ def datepicker_locale():
 
 
 def init_dates(app):
-    """templates/iq_datepicker.html reads the picker's locale from ``iq_datepicker_locale()``."""
+    """templates/iq_form_helpers.html reads the picker's locale from ``iq_datepicker_locale()``."""
     app.jinja_env.globals["iq_datepicker_locale"] = datepicker_locale

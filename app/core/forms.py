@@ -109,9 +109,10 @@ class AjaxSelectWidget:
         if field.data is not None:
             option = f'<option value="{field.data.id}" selected>{escape(field.source.text(field.data))}</option>'
         placeholder = _("Type to search")
+        required = ' aria-required="true"' if kwargs.get("aria-required") else ""  # app.core.field_labels
         return Markup(
             f'<select id="{escape(field.id)}" name="{escape(field.name)}" class="form-control iq-ajax-select" '
-            f'data-url="{escape(url)}" data-placeholder="{escape(placeholder)}">{option}</select>'
+            f'data-url="{escape(url)}" data-placeholder="{escape(placeholder)}"{required}>{option}</select>'
         )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, eve
 from sqlalchemy.orm import Session, declared_attr, relationship
 
 from app.core.errors import DomainError
+from app.core.field_labels import field_label
 
 
 def trigram_index(name, column):
@@ -66,10 +67,10 @@ def check_enum(enumeration, key, value, nullable=True):
     if value in (None, ""):
         if nullable:
             return None
-        raise DomainError(_l("%(field)s is required.", field=key), field=key)
+        raise DomainError(_l("%(field)s is required.", field=field_label(key)), field=key)
     if value not in enumeration:
         raise DomainError(
-            _l("Unknown value “%(value)s” for %(field)s.", value=value, field=key), field=key
+            _l("Unknown value “%(value)s” for %(field)s.", value=value, field=field_label(key)), field=key
         )
     return value
 
@@ -78,15 +79,15 @@ def check_length(key, value, maximum, nullable=True, minimum=0):
     if value is None or (isinstance(value, str) and value.strip() == ""):
         if nullable:
             return None
-        raise DomainError(_l("%(field)s is required.", field=key), field=key)
+        raise DomainError(_l("%(field)s is required.", field=field_label(key)), field=key)
     value = str(value).strip()
     if len(value) > maximum:
         raise DomainError(
-            _l("%(field)s is longer than %(max)s characters.", field=key, max=maximum), field=key
+            _l("%(field)s is longer than %(max)s characters.", field=field_label(key), max=maximum), field=key
         )
     if len(value) < minimum:
         raise DomainError(
-            _l("%(field)s needs at least %(min)s characters.", field=key, min=minimum), field=key
+            _l("%(field)s needs at least %(min)s characters.", field=field_label(key), min=minimum), field=key
         )
     return value
 
@@ -98,7 +99,7 @@ def check_country(key, value, nullable=True):
     if value in (None, ""):
         if nullable:
             return None
-        raise DomainError(_l("%(field)s is required.", field=key), field=key)
+        raise DomainError(_l("%(field)s is required.", field=field_label(key)), field=key)
     code = str(value).strip().upper()
     if not is_country_code(code):
         raise DomainError(

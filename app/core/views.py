@@ -24,6 +24,8 @@ from app.catalogues.countries import country_name
 from app.core.dates import install_date_fields
 from app.core.display import fill_default_formatters, yes_no
 from app.core.errors import DomainError, ScopeError
+from app.core.field_labels import (DomainErrors, form_error_summary, mark_required, refusals, register_labels,
+                                   use_labels)
 from app.core.filters import prepare_search
 from app.core.listing import scaled
 from app.core.models import format_date
@@ -80,6 +82,9 @@ class IqModelView(ModelView):
     def __init__(self, **kwargs):
         # Lists page by primary key and estimate huge unfiltered totals (app.core.listing).
         self.datamodel = scaled(type(self).datamodel, estimate_count=True)
+        # The declared (translated) labels name the fields in the model layer's messages.
+        register_labels(self.datamodel.obj, {key: label for key, label in (self.label_columns or {}).items()
+                                             if isinstance(label, LazyString)})
         super().__init__(**kwargs)
 
     # --- search-as-you-type for AjaxRelatedField ---------------------------------------------
@@ -118,11 +123,13 @@ class IqModelView(ModelView):
         super()._init_titles()
 
     def _init_forms(self):
-        """Date columns get app.core.dates' field (typed TT.MM.JJJJ or ISO, input kept when refused).
+        """Date columns get app.core.dates' field (typed TT.MM.JJJJ or ISO, input kept when refused);
+        fields of NOT NULL columns are marked required (app.core.field_labels).
         An empty related choice reads "—" (FAB leaves its label empty and select2 shows "__None")."""
         install_date_fields(self)
         super()._init_forms()
         for form in (self.add_form, self.edit_form):
+            mark_required(form, self.datamodel, decided_elsewhere=_NOT_POPULATED)
             for unbound in vars(form).values():
                 if isinstance(unbound, UnboundField) and issubclass(unbound.field_class, QuerySelectField):
                     if unbound.kwargs.get("allow_blank"):
@@ -153,6 +160,8 @@ class IqModelView(ModelView):
                 self.process_form(form, True)
                 if self._save(form, self.datamodel.obj(), adding=True):
                     return None
+            else:
+                self._flash_form_errors(form)
         else:
             self.update_redirect()
         return self._get_add_widget(form=form, exclude_cols=exclude_cols)
@@ -175,6 +184,8 @@ class IqModelView(ModelView):
                 elif self._save(form, item, adding=False):
                     return None
                 item = self.datamodel.get(pk, self._base_filters) or abort(404)
+            else:
+                self._flash_form_errors(form)
         else:
             form = self.edit_form.refresh(obj=item)
             self.prefill_form(form, pk)
@@ -195,14 +206,27 @@ class IqModelView(ModelView):
         """The partner id the form asks for (checked by owning_partner_id)."""
         return form.partner.data if "partner" in form else None
 
+    @staticmethod
+    def _flash_form_errors(form):
+        """All errors of a refused form at once, each named by its field's label."""
+        for line in form_error_summary(form):
+            flash(line, "danger")
+
     def _save(self, form, item, adding):
         session = self.datamodel.session
+        use_labels(self.label_columns)  # the model layer's messages name this form's labels
 
         def work():
             with session.no_autoflush:
+                refused = []  # every field's refusal, not only the first one
                 for name, field in form._fields.items():
                     if name not in _NOT_POPULATED and name not in self.form_only_fields:
-                        field.populate_obj(item, name)
+                        try:
+                            field.populate_obj(item, name)
+                        except DomainError as error:
+                            refused.append(error)
+                if refused:
+                    raise refused[0] if len(refused) == 1 else DomainErrors(refused)
                 if adding:
                     if self.owning_partner:
                         item.partner_id = owning_partner_id(self.requested_partner(form))
@@ -253,6 +277,9 @@ class IqModelView(ModelView):
         except ScopeError:
             session.rollback()
             raise
+        except DomainErrors as error:
+            session.rollback()
+            return error.field, error
         except DomainError as error:
             session.rollback()
             return error.field, error.message
@@ -297,11 +324,12 @@ class IqModelView(ModelView):
 
     @staticmethod
     def _refuse(form, field_name, message):
-        """Show the message at the field it concerns (if the form has it) and on top of the page."""
-        message = str(message)
-        if field_name and field_name in form:
-            form[field_name].errors = list(form[field_name].errors) + [message]
-        flash(message, "danger")
+        """Show each message at the field it concerns (if the form has it) and on top of the page."""
+        for field_name, message in refusals(message) if isinstance(message, DomainErrors) else [(field_name, message)]:
+            message = str(message)
+            if field_name and field_name in form:
+                form[field_name].errors = list(form[field_name].errors) + [message]
+            flash(message, "danger")
 
     @staticmethod
     def rederive_period_if_moved(item, date_column):

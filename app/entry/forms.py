@@ -7,11 +7,12 @@ the person, how they came, the qualification, the recognition. Only form-level c
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Optional
+from wtforms.validators import Optional
 
 from app.core.enums import (CHANNELS, ENQUIRERS, GENDERS, OUTCOMES, QUALIFICATION_TYPES,
                             REFERRAL_SOURCES)
 from app.core.dates import DateInputField
+from app.core.field_labels import Required
 from app.core.forms import AjaxRelatedField
 from app.entry.fields import CLIENT_SEARCH, CountryField, OccupationField
 
@@ -37,8 +38,8 @@ def _enum(label, enumeration):
 
 class QuickEntryForm(FlaskForm):
     partner = SelectField(_l("Partner"), coerce=_optional_int, validate_choice=False)
-    opened_on = DateInputField(_l("Date of the first contact"), [InputRequired()], programme_window=True,
-                               render_kw={"autofocus": True})
+    opened_on = DateInputField(_l("Date of the first contact"), [Required()], programme_window=True,
+                               render_kw={"autofocus": True, "aria-required": "true"})
     channel = SelectField(_l("Channel"), choices=lambda: CHANNELS.choices(), validate_choice=False)
     minutes = IntegerField(_l("Minutes"), [Optional()])
     client = AjaxRelatedField(_l("Existing client"), source=CLIENT_SEARCH, endpoint="QuickEntryView.options",
