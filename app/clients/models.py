@@ -10,6 +10,7 @@ from sqlalchemy.orm import relationship, validates
 from app.core.enums import (EMPLOYMENT_STATUSES, GENDERS, GERMAN_LEVELS, RESIDENCE_STATES,
                             RESIDENCE_STATUSES)
 from app.core.errors import DomainError
+from app.core.field_labels import REQUIRED
 from app.core.models import (PartnerOwned, TimestampMixin, Validated, check_country, check_enum,
                              check_length, trigram_index)
 from flask_appbuilder import Model
@@ -39,9 +40,9 @@ class Client(PartnerOwned, TimestampMixin, Validated, Model):
     id = Column(Integer, primary_key=True)
     client_number = Column(String(20), nullable=False)
     # Required while the client is a person on record; NULL once erased (app/clients/erasure.py).
-    first_name = Column(String(100))
-    last_name = Column(String(100))
-    birth_date = Column(Date)
+    first_name = Column(String(100), info=REQUIRED)
+    last_name = Column(String(100), info=REQUIRED)
+    birth_date = Column(Date, info=REQUIRED)
     gender = Column(String(12), nullable=False, default="not_stated")
     citizenship = Column(String(2), ForeignKey("country.code"), nullable=False, index=True)
     second_citizenship = Column(String(2), ForeignKey("country.code"))

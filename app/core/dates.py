@@ -46,7 +46,7 @@ from wtforms import Field
 from wtforms.validators import Optional, StopValidation
 from wtforms.widgets import html_params
 
-from app.core.field_labels import Required
+from app.core.field_labels import Required, is_required
 
 
 _DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
@@ -182,7 +182,7 @@ def install_date_fields(view):
                 continue
             column = datamodel.list_columns[name]
             extra[name] = date_field(view.label_columns.get(name, name),
-                                     required=not column.nullable,
+                                     required=is_required(datamodel, name),
                                      programme_window=bool(column.info.get(IN_PROGRAMME_WINDOW)),
                                      description=(view.description_columns or {}).get(name), search=search)
         setattr(view, extra_attr, extra)

@@ -6,7 +6,8 @@
   name a field through ``field_label(key)``, which reads the label of the view handling the request,
   else the registered one, else the column name. So UI, API, import and CLI say "Das Feld Geschlecht
   ist erforderlich." instead of "Das Feld gender ist erforderlich.".
-- **Required marked**: ``mark_required`` gives every form field whose column is NOT NULL a
+- **Required marked**: ``mark_required`` gives every form field whose column is NOT NULL (or
+  declared ``info=REQUIRED``) a
   ``Required`` validator: FAB's form template then shows its red asterisk, the input carries
   ``aria-required="true"``, and the browser's own ``required`` check (one bubble at a time, in the
   browser's language) is left out, so the server reports all missing fields at once in the UI language.
@@ -22,7 +23,7 @@ from flask import g, has_request_context
 from flask_babel import LazyString, gettext as _
 from wtforms import BooleanField, HiddenField
 from wtforms.fields.core import UnboundField
-from wtforms.validators import DataRequired, InputRequired, StopValidation
+from wtforms.validators import DataRequired, InputRequired, Optional, StopValidation
 
 from app.core.errors import DomainError
 
@@ -98,17 +99,29 @@ def _with(unbound, validators, render_kw):
     return UnboundField(unbound.field_class, *args, name=unbound.name, **kwargs)
 
 
+#: Column ``info`` of a column that may be NULL in the database but is required while the record is
+#: in use (a client's names and birth date: NULL only once erased).
+REQUIRED = {"required": True}
+
+
+def is_required(datamodel, name):
+    """A NOT NULL column or relation, or one whose ``info`` says ``REQUIRED``."""
+    if name in datamodel.list_columns:
+        column = datamodel.list_columns[name]
+        return not column.nullable or bool(column.info.get("required"))
+    return datamodel.is_relation(name) and not datamodel.is_nullable(name)
+
+
 def mark_required(form_class, datamodel, decided_elsewhere=()):
-    """Give every field of ``form_class`` whose column is NOT NULL the ``Required`` marker."""
+    """Give every field of ``form_class`` whose column is required the ``Required`` marker."""
     for name, unbound in list(vars(form_class).items()):
         if not isinstance(unbound, UnboundField) or issubclass(unbound.field_class, _NOT_MARKED):
             continue
-        if name not in datamodel.list_columns and not datamodel.is_relation(name):
+        if not is_required(datamodel, name):
             continue
-        if datamodel.is_nullable(name):
-            continue
-        # FAB's and wtforms' own (InputRequired, DataRequired: "Dieses Feld wird benötigt.") give way.
-        validators = [v for v in _validators(unbound) if not isinstance(v, (InputRequired, DataRequired))]
+        # FAB's and wtforms' own (InputRequired, DataRequired: "Dieses Feld wird benötigt."; Optional,
+        # which FAB adds for a NULL-able column and which would stop the check) give way.
+        validators = [v for v in _validators(unbound) if not isinstance(v, (InputRequired, DataRequired, Optional))]
         if not any(getattr(v, "field_flags", {}).get("required") for v in validators):
             validators.append(Required(check=name not in decided_elsewhere))
         setattr(form_class, name, _with(unbound, validators, {"aria-required": "true", "required": False}))
