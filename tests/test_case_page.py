@@ -153,3 +153,22 @@ def test_contact_edit_offers_counsellors_of_the_contacts_partner(login_as, clien
     page = client.get(f"/contactview/edit/{contact.id}").get_data(as_text=True)
     select_html = re.search(r'<select[^>]*id="counsellor".*?</select>', page, flags=re.S).group(0)
     assert set(re.findall(r"t_case_\w+", select_html)) == {"t_case_staff"}
+
+
+def test_case_edit_offers_the_partners_staff_and_keeps_the_current_counsellor(login_as, client, ctx, make_user,
+                                                                                factories):
+    from flask_appbuilder.security.sqla.models import User
+
+    make_user("t_case_mgmt", "Management", ["migra"])
+    make_user("t_case_elsewhere", "Staff", ["genres"])
+    former = make_user("t_case_former", "PartnerAdmin", ["migra"])  # counselled once, now administers
+    case = factories.case(counsellor=ctx.get(User, former))
+    login_as("t_case_staff", "Staff", ["migra", "genres"])
+    page = client.get(f"/caseview/edit/{case.id}").get_data(as_text=True)
+    select_html = re.search(r'<select[^>]*id="counsellor".*?</select>', page, flags=re.S).group(0)
+    assert set(re.findall(r"t_case_\w+", select_html)) == {"t_case_staff", "t_case_former"}
+    assert re.search(rf'<option selected value="{former}">', select_html)
+    add = client.get("/caseview/add").get_data(as_text=True)
+    select_html = re.search(r'<select[^>]*id="counsellor".*?</select>', add, flags=re.S).group(0)
+    assert set(re.findall(r"t_case_\w+", select_html)) == {"t_case_staff", "t_case_elsewhere"}
+    assert re.search(r'<option selected value="\d+">t_case_staff', select_html)

@@ -9,7 +9,7 @@ from flask import g
 from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from app.extensions import db
 from app.security.models import Membership
@@ -17,9 +17,11 @@ from app.security.models import Membership
 COUNSELLING_ROLE = "Staff"
 
 
-def set_form_partner(partner_id):
-    """The partner whose staff the counsellor select offers in this request."""
+def set_form_partner(partner_id, keep=None):
+    """The partner whose staff the counsellor select offers in this request; ``keep``: the record's
+    current counsellor stays choosable (an edit must not drop it silently)."""
     g.iq_counsellor_partner = partner_id
+    g.iq_counsellor_keep = keep
 
 
 def counselling_staff(partner_id=None):
@@ -30,8 +32,11 @@ def counselling_staff(partner_id=None):
     members = select(Membership.user_id).where(Membership.role == COUNSELLING_ROLE)
     if partner_id is not None:
         members = members.where(Membership.partner_id == partner_id)
-    return (db.session.query(User).filter(User.active.is_(True), User.id.in_(members))
-            .order_by(User.last_name, User.first_name).all())
+    offered = and_(User.active.is_(True), User.id.in_(members))
+    keep = g.get("iq_counsellor_keep")
+    if keep is not None:
+        offered = or_(offered, User.id == keep)
+    return db.session.query(User).filter(offered).order_by(User.last_name, User.first_name).all()
 
 
 def default_counsellor():

@@ -27,7 +27,6 @@ from app.core.views import (STALE_MESSAGE, BulkDeleteMixin, IqModelView, country
                             enum_formatter, version_field, yes_no)
 from app.security.roles import CASES, READ_WRITE
 from app.security.scoping import log_denied
-from app.security.user_admin import COUNSELLOR_CHOICES
 from app.transfer.widgets import ExportListWidget
 
 CLIENTS = RelatedSource(Client, ["client_number", "last_name"], text=client_label)
@@ -105,7 +104,7 @@ class ContactView(BulkDeleteMixin, IqModelView):
         contact = self.datamodel.get(pk, self._base_filters)
         if contact is None:
             abort(404)
-        set_form_partner(contact.partner_id)
+        set_form_partner(contact.partner_id, keep=contact.counsellor_id)
         return super()._edit(pk)
 
     def _case_of_link(self):
@@ -151,7 +150,6 @@ def _form_fields():
 class CaseView(IqModelView):
     singular = _l("Case")
     plural = _l("Cases")
-    add_form_query_rel_fields = edit_form_query_rel_fields = {"counsellor": COUNSELLOR_CHOICES}
     # Only indexed columns are sortable: a network-wide sort on anything else orders a million rows.
     order_columns = ["id", "opened_on"]
     datamodel = SQLAInterface(Case)
@@ -190,8 +188,10 @@ class CaseView(IqModelView):
     add_form_extra_fields = {
         "client": AjaxRelatedField(_l("Client"), [DataRequired()], source=CLIENTS, endpoint="CaseView.options"),
         **_form_fields(),
+        "counsellor": counsellor_field(_l("Counsellor"), default=default_counsellor),
     }
-    edit_form_extra_fields = {**_form_fields(), "version": version_field()}
+    edit_form_extra_fields = {**_form_fields(), "version": version_field(),
+                              "counsellor": counsellor_field(_l("Counsellor"))}
     formatters_columns = {
         **date_formatters("opened_on", "closed_on"),
         **{name: enum_formatter(enum) for name, (_label, enum) in _ENUMS.items()},
@@ -211,6 +211,13 @@ class CaseView(IqModelView):
 
     def pre_update(self, item):
         self.rederive_period_if_moved(item, "opened_on")
+
+    def _edit(self, pk):
+        case = self.datamodel.get(pk, self._base_filters)
+        if case is None:
+            abort(404)
+        set_form_partner(case.partner_id, keep=case.counsellor_id)  # this partner's staff
+        return super()._edit(pk)
 
     # --- the case page: the client, edit and close ---------------------------------------------
     def _get_show_widget(self, pk, item, **kwargs):
