@@ -280,3 +280,52 @@ def test_every_text_column_of_clients_cases_and_contacts_is_erased_or_statistica
     for model, keys in statistical.items():
         texts = {c.key for c in model.__table__.c if isinstance(c.type, (String, Text))}
         assert texts - keys - erased[model] == set(), model.__name__
+
+
+def test_cases_and_contacts_of_an_erased_client_are_frozen(ctx, factories):
+    from app.clients.erasure import erase_client
+    from app.core.errors import DomainError
+
+    person, case = _person(factories, ctx, secrets.token_hex(4))
+    erase_client(ctx, person)
+    ctx.commit()
+    frozen = ctx.get(Case, case.id)
+    frozen.notes = "Neu: Name der Person"
+    with pytest.raises(DomainError):
+        ctx.flush()
+    ctx.rollback()
+    with pytest.raises(DomainError):
+        factories.contact(ctx.get(Case, case.id), kind="follow_up", date=date(2013, 9, 1))
+    ctx.rollback()
+    frozen = ctx.get(Case, case.id)
+    frozen.closed_on = None  # reopening would make it a person on record again
+    with pytest.raises(DomainError):
+        ctx.flush()
+    ctx.rollback()
+
+
+def test_no_letter_for_an_erased_client(login_as, factories, ctx):
+    from app.clients.erasure import erase_client
+
+    person, case = _person(factories, ctx, secrets.token_hex(4))
+    erase_client(ctx, person)
+    ctx.commit()
+    web = login_as("t_staff")
+    answer = web.get(f"/cases/{case.id}/confirmation.pdf")
+    assert answer.status_code == 422 and "erased" in answer.get_data(as_text=True)
+
+
+def test_the_history_shows_which_fields_were_erased_never_their_values(app, ctx, factories):
+    from app.clients.erasure import erase_client
+    from app.security.audit_format import changes
+
+    person, _case = _person(factories, ctx, secrets.token_hex(4))
+    erase_client(ctx, person)
+    ctx.commit()
+    event = ctx.scalars(select(AuditEvent).where(AuditEvent.action == "erase",
+                                                 AuditEvent.table_name == "client")).one()
+    with app.test_request_context():
+        rows = changes(event)
+    assert {row.field for row in rows} == set(client_fields())
+    assert {(row.old, row.new) for row in rows} == {("", "erased")}
+    assert "Last name" in {row.label for row in rows}

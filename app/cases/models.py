@@ -170,7 +170,7 @@ class Case(PartnerOwned, TimestampMixin, Validated, Model):
             partner_id = self.partner.id if self.partner is not None else self.partner_id
             if client.partner_id != partner_id:
                 raise DomainError(_l("The client belongs to another partner."), field="client")
-            if client.erased_at is not None and self.id is None:
+            if client.erased_at is not None:  # anonymised: its cases are frozen, it gets no new ones
                 raise DomainError(_l("This client has been erased (anonymised); the record can no longer be "
                                      "changed and gets no new cases."), field="client")
             if client.birth_date is not None:
@@ -262,6 +262,9 @@ class Contact(PartnerOwned, TimestampMixin, Validated, Model):
         partner_id = self.partner.id if self.partner is not None else self.partner_id
         if partner_id != case.partner_id:
             raise DomainError(_l("The case belongs to another partner."), field="case")
+        if case.client is not None and case.client.erased_at is not None:
+            raise DomainError(_l("This client has been erased (anonymised); the record can no longer be "
+                                 "changed and gets no new cases."), field="case")
         if case.opened_on and self.date < case.opened_on:
             raise DomainError(_l("A contact cannot lie before the case was opened."), field="date")
 

@@ -7,12 +7,14 @@ in another language than German is followed by the German original, which is the
 from datetime import date
 
 from flask import url_for
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from app.cases.models import Case, Contact
 from app.catalogues.models import Country
+from app.core.errors import DomainError
 
 LANGUAGES = ("de", "en", "ru", "ar")
 RTL = {"ar"}
@@ -32,6 +34,8 @@ def load_confirmation(session, case_id):
     case = session.execute(select(Case).where(Case.id == case_id)).unique().scalar_one_or_none()
     if case is None:
         raise NotFound()
+    if case.client.erased_at is not None:
+        raise DomainError(_l("The client has been erased (anonymised); a letter can no longer be produced."))
     dates = session.execute(
         select(Contact.date).where(Contact.case_id == case.id).distinct().order_by(Contact.date)
     ).scalars().all()

@@ -29,7 +29,9 @@ from app.extensions import db
 Change = namedtuple("Change", "field label old new")
 
 ACTIONS = {"insert": _l("created"), "update": _l("changed"), "delete": _l("deleted"),
-           "art15": _l("Art. 15 report produced")}  # app.clients.art15.record_production
+           "art15": _l("Art. 15 report produced"),  # app.clients.art15.record_production
+           "erase": _l("erased (anonymised)")}  # app.clients.erasure
+ERASED = _l("erased")
 
 # Tables without a UI view of their own.
 _TABLE_LABELS = {
@@ -234,6 +236,8 @@ def changes(event):
     """The changed fields of one event, labelled and formatted; for inserts/deletes every set field."""
     table = event.table_name
     old, new = event.old_values or {}, event.new_values or {}
+    if event.action == "erase":  # app/clients/erasure.py: the names of the fields, never their values
+        return [Change(column, field_label(table, column), "", str(ERASED)) for column in new.get("erased", [])]
     rows = []
     for column in list(dict.fromkeys(list(new) + list(old))):
         if column in _SKIPPED or (column == "id" and event.action != "update"):
