@@ -81,7 +81,9 @@ def test_log_is_append_only(login_as, factories, ctx):
     record = factories.client(partner="migra")
     web.get(f"/clientview/show/{record.id}")
     ctx.rollback()
-    for statement in ("UPDATE access_log SET actor = 'someone else'", "DELETE FROM access_log"):
+    for statement in ("UPDATE access_log SET actor = 'someone else'", "DELETE FROM access_log",
+                      "UPDATE access_log SET detail = 'rewritten'",  # only an erasure's blanking passes
+                      "UPDATE access_log SET detail = '[erased]', path = '/elsewhere'"):
         with pytest.raises(DBAPIError):
             ctx.execute(text(statement))
         ctx.rollback()

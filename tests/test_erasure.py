@@ -11,7 +11,7 @@ from app.clients.erasure import (CASE_TEXT_FIELDS, CONTACT_TEXT_FIELDS, ErasureR
 from app.clients.models import Client
 from app.reports import queries
 from app.reports.scope import resolve_scope
-from app.security.models import AuditEvent
+from app.security.models import AccessLogEntry, AuditEvent
 from tests.conftest import PASSWORD, post_form
 
 
@@ -94,6 +94,10 @@ def test_erasure_removes_every_personal_value_and_keeps_the_statistics(app, clie
     show = f"/clientview/show/{person.id}"
 
     web = _login(client, make_user, "t_first")
+    # An export whose query string names the person (the list's search is carried along): the
+    # read-access log keeps the query string, and so the name.
+    assert web.get(f"/exports/cases.csv?period=all&search=Quax{marker}").status_code == 200
+    assert ("access_log", "detail") in find_everywhere(admin_engine, f"Quax{marker}")
     assert 'id="iq-erasure-request"' in web.get(show).get_data(as_text=True)
     assert _post(web, f"/clients/{person.id}/erasure", show).status_code == 302
     page = web.get(show).get_data(as_text=True)
@@ -120,6 +124,8 @@ def test_erasure_removes_every_personal_value_and_keeps_the_statistics(app, clie
                    "1971-08-23", old_number):
         assert find_everywhere(admin_engine, needle) == [], needle
     assert find_everywhere(admin_engine, f"QuaxKEEP{marker}")  # the other client is untouched
+    logged = ctx.scalars(select(AccessLogEntry).where(AccessLogEntry.path == "/exports/cases.csv")).one()
+    assert logged.detail == "/exports/cases.csv?period=all&search=[erased]"
     assert _figures(ctx) == before
 
     [done] = ctx.scalars(select(ErasureRequest).where(ErasureRequest.client_id == person.id)).all()

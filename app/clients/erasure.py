@@ -20,7 +20,7 @@ from app.cases.models import Case, Contact
 from app.clients.models import PERSONAL_FIELDS, Client, new_client_number
 from app.core.errors import DomainError
 from app.core.models import PartnerOwned, utcnow
-from app.security import audit
+from app.security import access_log, audit
 from flask_appbuilder import Model
 
 # Address fields of the client, erased where the model has them (CONTRACT.md: street, postcode, city).
@@ -171,6 +171,9 @@ def erase_client(session, client):
     session.flush()
     now = utcnow()
     fields = client_fields()
+    # The values that may appear in the read-access log's export filters, read before blanking.
+    named = [getattr(client, name) for name in fields if isinstance(getattr(client, name), str)]
+    named.append(client.client_number)
     number = new_client_number(client.partner.code)
     while session.scalar(select(func.count()).select_from(Client).where(
             Client.partner_id == client.partner_id, Client.client_number == number)):
@@ -197,6 +200,7 @@ def erase_client(session, client):
                        replacements={"client_number": number})
     audit.scrub_values(session, Case.__tablename__, case_ids, CASE_TEXT_FIELDS)
     audit.scrub_values(session, Contact.__tablename__, contact_ids, CONTACT_TEXT_FIELDS)
+    access_log.redact(session, client.partner_id, named)
     erased = {"erased": list(fields)}
     audit.write_events(session, [
         {"action": "erase", "table_name": Client.__tablename__, "record_id": str(client.id),

@@ -7,6 +7,7 @@ client's partner (so that the log is scoped like the data) without another round
 writes one row with its filter, not one row per exported client (1M rows would not be ≤ 1 ms).
 """
 import logging
+from urllib.parse import parse_qsl, quote, urlencode
 
 from flask import g, has_request_context, request
 from sqlalchemy import bindparam, insert, literal, select, text
@@ -15,8 +16,14 @@ from app.core.models import utcnow
 
 log = logging.getLogger(__name__)
 
+REDACTED = "[erased]"
+# The one change allowed: an erasure (Art. 17) blanks a value in ``detail`` (an export's filter may
+# hold a client's name); every other column stays, and the new detail carries the marker.
+_UNCHANGED = ("id", "at", "user_id", "actor", "client_id", "partner_id", "path")
 SQLITE_GUARDS = (
-    "CREATE TRIGGER IF NOT EXISTS access_log_no_update BEFORE UPDATE ON access_log "
+    "CREATE TRIGGER IF NOT EXISTS access_log_no_update BEFORE UPDATE ON access_log WHEN NOT ("
+    + " AND ".join(f"NEW.{c} IS OLD.{c}" for c in _UNCHANGED)
+    + f" AND instr(coalesce(NEW.detail, ''), '{REDACTED}') > 0) "
     "BEGIN SELECT RAISE(ABORT, 'access_log is append-only'); END",
     "CREATE TRIGGER IF NOT EXISTS access_log_no_delete BEFORE DELETE ON access_log "
     "BEGIN SELECT RAISE(ABORT, 'access_log is append-only'); END",
@@ -97,6 +104,41 @@ def write_pending(response):
         log.exception("access log could not be written: path=%s clients=%s", request.path,
                       sorted(clients or ()))
     return response
+
+
+def _redacted_detail(detail, terms):
+    """``detail`` with every query value that names one of ``terms`` replaced by the marker."""
+    path, mark, query = detail.partition("?")
+    if not mark:
+        return detail
+    pairs, changed = [], False
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        lowered = value.strip().lower()
+        if lowered and any(term in lowered or (len(lowered) >= 3 and lowered in term) for term in terms):
+            value, changed = REDACTED, True
+        pairs.append((key, value))
+    return f"{path}?{urlencode(pairs, quote_via=quote, safe='[]')}" if changed else detail
+
+
+def redact(session, partner_id, values):
+    """Blank the values naming a client (e.g. a name typed into an export's list filter) in the
+    ``detail`` of the log rows of its partner and of network-wide exports. Returns rows changed."""
+    from app.security.models import AccessLogEntry
+
+    terms = {str(v).strip().lower() for v in values if v is not None and len(str(v).strip()) >= 2}
+    if not terms:
+        return 0
+    table = AccessLogEntry.__table__
+    connection = session.connection()
+    rows = connection.execute(select(table.c.id, table.c.detail).where(
+        table.c.detail.is_not(None), (table.c.partner_id == partner_id) | table.c.partner_id.is_(None))).all()
+    changed = 0
+    for row_id, detail in rows:
+        new = _redacted_detail(detail, terms)
+        if new != detail:
+            connection.execute(table.update().where(table.c.id == row_id).values(detail=new[:500]))
+            changed += 1
+    return changed
 
 
 def init_app(app):

@@ -19,6 +19,8 @@ def grant_application_role(connectable, role):
         # The read-access log is append-only for the application (app.security.access_log).
         if conn.execute(text("SELECT to_regclass('public.access_log')")).scalar():
             conn.execute(text(f'REVOKE UPDATE, DELETE, TRUNCATE ON access_log FROM "{role}"'))
+            # Except blanking a client's value in ``detail`` on erasure; a trigger allows nothing else.
+            conn.execute(text(f'GRANT UPDATE (detail) ON access_log TO "{role}"'))
 
 
 def run_as_role(engine, role, admin=None):

@@ -4,6 +4,8 @@
   the figures survive the erasure of the birth date; filled here from the birth dates, and added to
   the INCLUDE of ``ix_case_client_opened`` so that the summary's per-client pass stays index-only.
 * ``client.erased_at``; names and birth date may be NULL (an erased client has none).
+* ``access_log``: still append-only, except that an erasure may blank a value in ``detail`` (an
+  export's filter may hold the client's name); triggers allow no other change.
 * ``erasure_request``: request and confirmation (two persons) or the retention run; partner-owned,
   with the row-level security policy of the other partner-owned tables (PostgreSQL).
 
@@ -19,6 +21,20 @@ branch_labels = None
 depends_on = None
 
 ONCE = "(SELECT iq_all_partners()) OR partner_id = ANY ((SELECT iq_partner_ids())::integer[])"
+
+
+REDACTED = "[erased]"
+_UNCHANGED = ("id", "at", "user_id", "actor", "client_id", "partner_id", "path")
+SQLITE_UPDATE_GUARD = (
+    "CREATE TRIGGER IF NOT EXISTS access_log_no_update BEFORE UPDATE ON access_log WHEN NOT ("
+    + " AND ".join(f"NEW.{c} IS OLD.{c}" for c in _UNCHANGED)
+    + f" AND instr(coalesce(NEW.detail, ''), '{REDACTED}') > 0) "
+    "BEGIN SELECT RAISE(ABORT, 'access_log is append-only'); END")
+PG_REDACTION_ONLY = (
+    "CREATE OR REPLACE FUNCTION iq_access_log_redaction_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN IF " + " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in _UNCHANGED)
+    + f" OR position('{REDACTED}' in coalesce(NEW.detail, '')) = 0 "
+    "THEN RAISE EXCEPTION 'access_log is append-only'; END IF; RETURN NEW; END $$")
 
 
 def _age_sql(dialect):
@@ -71,7 +87,14 @@ def upgrade():
     )
     op.create_index("ix_erasure_request_client_id", "erasure_request", ["client_id"])
     op.create_index("ix_erasure_request_partner_id", "erasure_request", ["partner_id"])
+    # access_log stays append-only except for blanking a value in ``detail`` on erasure.
+    if dialect == "sqlite":
+        op.execute("DROP TRIGGER IF EXISTS access_log_no_update")
+        op.execute(SQLITE_UPDATE_GUARD)
     if dialect == "postgresql":
+        op.execute(PG_REDACTION_ONLY)
+        op.execute("CREATE TRIGGER access_log_redaction_only BEFORE UPDATE ON access_log "
+                   "FOR EACH ROW EXECUTE FUNCTION iq_access_log_redaction_only()")
         op.execute("ALTER TABLE erasure_request ENABLE ROW LEVEL SECURITY")
         op.execute("ALTER TABLE erasure_request FORCE ROW LEVEL SECURITY")
         op.execute(f"CREATE POLICY partner_scope ON erasure_request USING ({ONCE}) WITH CHECK ({ONCE})")
@@ -79,6 +102,13 @@ def upgrade():
 
 def downgrade():
     dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        op.execute("DROP TRIGGER IF EXISTS access_log_no_update")
+        op.execute("CREATE TRIGGER IF NOT EXISTS access_log_no_update BEFORE UPDATE ON access_log "
+                   "BEGIN SELECT RAISE(ABORT, 'access_log is append-only'); END")
+    if dialect == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS access_log_redaction_only ON access_log")
+        op.execute("DROP FUNCTION IF EXISTS iq_access_log_redaction_only()")
     op.drop_table("erasure_request")
     with op.batch_alter_table("client") as batch_op:
         batch_op.drop_column("erased_at")
