@@ -78,7 +78,7 @@ class Config:
     # start-up writes nothing to the database and several workers cannot race.
     FAB_UPDATE_PERMS = False
     FAB_API_SWAGGER_UI = True
-    FAB_API_MAX_PAGE_SIZE = 500
+    FAB_API_MAX_PAGE_SIZE = 100  # = app.core.input_bounds.MAX_PAGE_SIZE (a larger page_size is a 400)
     FAB_PASSWORD_COMPLEXITY_ENABLED = True
     FAB_BASE_TEMPLATE = "iq_baselayout.html"
     FAB_INDEX_VIEW = "app.home.views.HomeView"

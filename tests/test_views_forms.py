@@ -184,7 +184,7 @@ def test_stale_case_version_is_refused(login_as, client, ctx, factories):
 def test_delete_removes_a_record_and_refuses_one_still_in_use(login_as, client, ctx, factories):
     case = factories.case(partner="migra")
     unused = factories.client(partner="migra")
-    login_as("t_staff", "Staff", ("migra",))
+    login_as("t_admin", "Admin", ())  # deleting clients is for the network Admin only
     refused = post_form(client, f"/clientview/delete/{case.client_id}", {}, form_url="/clientview/list/",
                         follow_redirects=True)
     assert "still used by other records" in refused.get_data(as_text=True)

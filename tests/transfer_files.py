@@ -41,3 +41,37 @@ def xlsx_bytes(rows, headers=None):
 def read_xlsx(data):
     sheet = load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
     return [list(r) for r in sheet.iter_rows(values_only=True)]
+
+
+def without_dimension(data):
+    """The same workbook without the sheets' ``<dimension ref=…>`` (some generators write none)."""
+    import re
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                content = re.sub(rb"<dimension [^>]*/>", b"", content)
+            target.writestr(item.filename, content)
+    return out.getvalue()
+
+
+def wide_xlsx_bytes(rows, last_column=16384, dimension=True, headers=None):
+    """A valid import file whose data rows each also carry a value in ``last_column`` (XFD = 16384).
+
+    Small on disk (one extra cell per row); ``dimension=False`` removes the declared dimension.
+    """
+    headers = headers or HEADERS
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(headers)
+    for number, values in enumerate(rows, start=2):
+        for column, header in enumerate(headers, start=1):
+            sheet.cell(row=number, column=column, value=values.get(header))
+        sheet.cell(row=number, column=last_column, value="x")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue() if dimension else without_dimension(buffer.getvalue())

@@ -54,6 +54,7 @@ class Case(PartnerOwned, TimestampMixin, Validated, Model):
         # age_band too: the persons' age bands come from the same index-only pass.
         Index("ix_case_client_opened", "client_id", "opened_on", postgresql_include=["partner_id", "age_band"]),
         trigram_index("ix_case_title_trgm", "qualification_title"),
+        {"sqlite_autoincrement": True},  # ids are never reused (audit); migration d9e0f1a2b3c4
     )
 
     id = Column(Integer, primary_key=True)
@@ -221,6 +222,7 @@ class Contact(PartnerOwned, TimestampMixin, Validated, Model):
         Index("ix_contact_partner_date", "partner_id", "date"),
         # The summary's contact figures: an index-only scan, counted in key order without hashing.
         Index("ix_contact_date_kind_partner_channel", "date", "kind", "partner_id", "channel"),
+        {"sqlite_autoincrement": True},  # ids are never reused (audit); migration d9e0f1a2b3c4
     )
 
     id = Column(Integer, primary_key=True)

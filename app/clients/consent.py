@@ -77,6 +77,7 @@ class Consent(PartnerOwned, TimestampMixin, Validated, Model):
     __table_args__ = (
         CheckConstraint(CONSENT_PURPOSES.check_sql("purpose"), name="ck_consent_purpose"),
         CheckConstraint(CONSENT_MANNERS.check_sql("given_how"), name="ck_consent_given_how"),
+        {"sqlite_autoincrement": True},  # ids are never reused (audit); migration d9e0f1a2b3c4
     )
 
     id = Column(Integer, primary_key=True)

@@ -35,6 +35,7 @@ class Client(PartnerOwned, TimestampMixin, Validated, Model):
         trigram_index("ix_client_last_name_trgm", "last_name"),
         trigram_index("ix_client_first_name_trgm", "first_name"),
         trigram_index("ix_client_number_trgm", "client_number"),
+        {"sqlite_autoincrement": True},  # ids are never reused (audit); migration d9e0f1a2b3c4
     )
 
     id = Column(Integer, primary_key=True)

@@ -8,20 +8,24 @@ and OpenAPI documentation and replaces only those three write paths:
 * the owning partner comes from ``owning_partner_id`` (the user), a foreign partner answers 404;
 * ``DomainError`` → 422 with the translated message, unique/foreign-key conflicts → 409 with a
   generic translated message (the driver's text goes to the log only), always rolled back;
-* versioned models (``version``) need the client's version on PUT; a stale one answers 409.
+* versioned models (``version``) need the client's version on PUT; a stale one answers 409;
+* a value the database cannot hold (PostgreSQL: an integer beyond 32 bits, a string too long for
+  its column) answers 422 on writes and 400 on reads: FAB's ``@safe`` turns the driver's
+  ``DataError`` into a 500 "Fatal error", so ``response_500`` looks at the exception first.
 
 Authentication is by JWT only: FAB exempts API blueprints from CSRF, so accepting the browser's
 session cookie (``allow_browser_login``) would open the writes to cross-site requests.
 """
 import logging
+import sys
 
 from flask import current_app, request
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.api.convert import Model2SchemaConverter
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from marshmallow import ValidationError
 from marshmallow_sqlalchemy import SQLAlchemyAutoSchema
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.core.errors import DomainError, ScopeError
@@ -33,6 +37,7 @@ from app.security.scoping import log_denied, owning_partner_id
 log = logging.getLogger(__name__)
 
 READ_ONLY_ROUTES = {"get", "get_list", "info"}
+VALUE_OUT_OF_RANGE = _l("A value is out of range or has an invalid format.")
 
 
 class ForeignKeyAwareConverter(Model2SchemaConverter):
@@ -104,6 +109,16 @@ class DomainModelApi(ModelRestApi):
         if payload is None:
             return self.response_400(message=_("The request body must be a JSON object."))
         return self._write(lambda: self._create(payload), status=201)
+
+    def response_500(self, message=None):
+        """FAB's ``@safe`` answers every exception of a read with 500; a value the database cannot
+        hold (e.g. an integer filter beyond 32 bits on PostgreSQL) is the client's error: 400."""
+        error = sys.exc_info()[1]
+        if isinstance(error, DataError):
+            self.datamodel.session.rollback()
+            log.warning("data error on %s: %s", request.path, error.orig)
+            return self.response_400(message=str(VALUE_OUT_OF_RANGE))
+        return super().response_500(message=message)
 
     def response_404(self):
         """Not found, or another partner's record: the same answer, and the attempt is logged."""
@@ -200,6 +215,10 @@ class DomainModelApi(ModelRestApi):
         except StaleDataError:
             session.rollback()
             return self._stale()
+        except DataError as err:
+            session.rollback()
+            log.warning("data error on %s: %s", request.path, err.orig)
+            return self.response_422(message=str(VALUE_OUT_OF_RANGE))
         except IntegrityError as err:
             session.rollback()
             log.warning("integrity error on %s: %s", request.path, err.orig)

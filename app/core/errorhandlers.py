@@ -4,11 +4,11 @@ import logging
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from werkzeug.exceptions import Forbidden, HTTPException, NotFound, TooManyRequests
 
 from app.core.errors import DomainError, ScopeError
-from app.core.input_bounds import MAX_PAGE_SIZE, ListArgumentError
+from app.core.input_bounds import MAX_PAGE_SIZE, ListArgumentError, QueryArgumentError
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,10 @@ def register_error_handlers(app):
     def _list_arguments(error):
         return _answer(400, _("Invalid page or page size: at most %(n)d rows per page.", n=MAX_PAGE_SIZE))
 
+    @app.errorhandler(QueryArgumentError)
+    def _query_arguments(error):
+        return _answer(400, error.message)
+
     @app.errorhandler(TooManyRequests)
     def _too_many(error):
         log.warning("rate limit: path=%s address=%s", request.path, request.remote_addr)
@@ -82,6 +86,15 @@ def register_error_handlers(app):
         db.session.rollback()
         log.warning("integrity error: %s", error.orig)
         return _answer(409, _("The record conflicts with an existing one (for example a duplicate code)."))
+
+    @app.errorhandler(DataError)
+    def _data(error):
+        from app.extensions import db
+
+        # e.g. a list filter with an integer beyond 32 bits on PostgreSQL: the client's error
+        db.session.rollback()
+        log.warning("data error: %s", error.orig)
+        return _answer(400, _("A value is out of range or has an invalid format."))
 
     @app.errorhandler(SQLAlchemyError)
     def _database(error):

@@ -11,6 +11,8 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 from marshmallow_sqlalchemy.fields import Related
 
+from app.core.input_bounds import MAX_ID
+
 
 def is_id(value):
     """A record id as JSON gives it: a whole number, not a boolean."""
@@ -23,7 +25,8 @@ class RelatedById(Related):
     def _deserialize(self, value, *args, **kwargs):
         if not is_id(value):
             raise ValidationError(_("Give the id (a whole number) of an existing record."))
-        record = self.session.get(self.related_model, value)
+        # An id the database's integer cannot hold names no record (and would make the driver fail).
+        record = self.session.get(self.related_model, value) if 1 <= value <= MAX_ID else None
         if record is None:
             raise ValidationError(_("There is no record with this id."))
         return record

@@ -80,6 +80,7 @@ class Funding(PartnerOwned, TimestampMixin, Validated, Model):
         UniqueConstraint("partner_id", "funding_period_id", "funder", name="uq_funding_partner_period_funder"),
         CheckConstraint(FUNDERS.check_sql("funder"), name="ck_funding_funder"),
         CheckConstraint("planned_amount >= 0 AND spent_amount >= 0", name="ck_funding_amounts"),
+        {"sqlite_autoincrement": True},  # ids are never reused (audit); migration d9e0f1a2b3c4
     )
 
     id = Column(Integer, primary_key=True)

@@ -14,6 +14,7 @@ class Membership(PartnerScoped, Model):
     __table_args__ = (
         UniqueConstraint("user_id", "partner_id", "role", name="uq_membership_user_partner_role"),
         CheckConstraint(MEMBERSHIP_ROLES.check_sql("role"), name="ck_membership_role"),
+        {"sqlite_autoincrement": True},  # ids are never reused (audit); migration d9e0f1a2b3c4
     )
 
     id = Column(Integer, primary_key=True)
@@ -42,6 +43,7 @@ class AuditEvent(PartnerScoped, Model):
     __table_args__ = (
         Index("ix_audit_event_table_record", "table_name", "record_id"),
         Index("ix_audit_event_partner_at", "partner_id", "at"),
+        {"sqlite_autoincrement": True},  # ids are never reused (audit); migration d9e0f1a2b3c4
     )
 
     id = Column(Integer, primary_key=True)

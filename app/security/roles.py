@@ -4,8 +4,11 @@ Permission checks for these roles are answered from this table in memory, by reg
 without database queries, and there is nothing in the database that could drift from it. ``iq seed``
 only makes sure the role rows exist so that users can be assigned to them.
 
-Views and APIs collapse their methods to ``read``/``write`` per domain (``class_permission_name``
-plus ``READ_WRITE``), so a role is a short list of (domain, read|write) pairs.
+Views and APIs collapse their methods to ``read``/``write``/``delete`` per domain
+(``class_permission_name`` plus ``READ_WRITE``), so a role is a short list of (domain, permission)
+pairs. Deleting is a permission of its own: clients, cases and their contacts are deleted by the
+network Admin only (Staff creates, reads and updates them; personal data leaves through erasure,
+which anonymises and keeps the statistics). Staff may delete the trainings it records.
 """
 from flask_babel import lazy_gettext as _l
 
@@ -22,14 +25,14 @@ READ_WRITE = {
     # ModelView
     "list": "read", "show": "read", "download": "read", "api_read": "read", "api_get": "read",
     "api_column_add": "write", "api_column_edit": "write", "api_readvalues": "read",
-    "add": "write", "edit": "write", "delete": "write", "action": "write",
+    "add": "write", "edit": "write", "delete": "delete", "action": "write",
     "action_post": "write", "api": "read", "api_create": "write", "api_update": "write",
-    "api_delete": "write", "muldelete": "write",
+    "api_delete": "delete", "muldelete": "delete",
     # search-as-you-type of related records in forms (app.core.views.IqModelView.options)
     "options": "read",
     # ModelRestApi
     "get": "read", "get_list": "read", "info": "read", "related": "read", "distinct": "read",
-    "post": "write", "put": "write", "bulk_delete": "write",
+    "post": "write", "put": "write", "bulk_delete": "delete",
 }
 
 # Permission domains (class_permission_name of views and APIs).
@@ -63,6 +66,10 @@ def _write(*domains):
     return [[f"^{d}$", "^can_(read|write)$"] for d in domains]
 
 
+def _delete(*domains):
+    return [[f"^{d}$", "^can_delete$"] for d in domains]
+
+
 def _menus(*names):
     return [[f"^{name}$", "^menu_access$"] for name in names]
 
@@ -79,6 +86,7 @@ FAB_ROLES = {
              "Users of my partners", "Audit trail", "Retention", *_EXPORT_MENUS),
     "Staff": _SELF_SERVICE
     + _write(CLIENTS, CASES, TRAININGS)
+    + _delete(TRAININGS)
     + _read(PARTNERS, FUNDING_PERIODS, CATALOGUES, EXPORTS)
     + _menus("Counselling", "New counselling", "Clients", "Cases", "Contacts", "Import", "Network", "Partners", "Funding periods",
              "Trainings", "Catalogues", "Reference occupations", "Competent bodies", "Countries",

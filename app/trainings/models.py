@@ -22,6 +22,7 @@ class Training(PartnerOwned, TimestampMixin, Validated, Model):
             name="ck_training_participants",
         ),
         Index("ix_training_partner_date", "partner_id", "date"),
+        {"sqlite_autoincrement": True},  # ids are never reused (audit); migration d9e0f1a2b3c4
     )
 
     id = Column(Integer, primary_key=True)

@@ -3,6 +3,13 @@
 The limits protect the server before any parsing starts: the byte size of the upload, the number
 of data rows, and for XLSX (a zip archive) the uncompressed sizes and compression ratios of its
 members, checked with ``zipfile`` before openpyxl inflates anything (zip bombs).
+
+XLSX sheets are bounded in width and cells as well. openpyxl (3.1, read-only mode) pads every row
+to the sheet's declared width, or to the row's last cell: a 45 KB file whose rows reach column XFD
+(16,384) took 7.9 s and 560 MB for 4,000 rows. Here the declared dimension is checked first (a
+sheet declaring more columns or cells than allowed is refused before a row is read), every row's
+cells are checked as openpyxl parses them, before it pads the row (a cell beyond the allowed
+columns refuses the file), and the cells read, blank rows included, are counted against a budget.
 """
 import csv
 import io
@@ -18,6 +25,8 @@ DEFAULT_LIMITS = {
     "IMPORT_MAX_ROWS": 20_000,
     "IMPORT_MAX_UNCOMPRESSED": 100 * 1024 * 1024,
     "IMPORT_MAX_RATIO": 100,
+    "IMPORT_MAX_COLUMNS": 100,
+    "IMPORT_MAX_CELLS": 3_000_000,
 }
 
 
@@ -124,6 +133,44 @@ def _cell(value):
     return value
 
 
+def _refuse_columns():
+    raise FileRefused(_l("The sheet has more than %(max)s columns; please use the template.",
+                         max=limit("IMPORT_MAX_COLUMNS")))
+
+
+def _refuse_cells():
+    raise FileRefused(_l("The sheet has more than %(max)s cells; please split the file.",
+                         max=limit("IMPORT_MAX_CELLS")))
+
+
+def _check_dimension(worksheet):
+    """Refuse from the sheet's declared size (``<dimension ref="A1:XFD9">``) before reading rows."""
+    columns, rows = worksheet.max_column, worksheet.max_row
+    if columns and columns > limit("IMPORT_MAX_COLUMNS"):
+        _refuse_columns()
+    if columns and rows and columns * rows > limit("IMPORT_MAX_CELLS"):
+        _refuse_cells()
+    return columns
+
+
+def _refuse_wide_rows(worksheet, max_columns):
+    """Check each parsed row's cells before openpyxl pads it to a list of values.
+
+    ``ReadOnlyWorksheet._get_row(row, min_col, max_col, values_only)`` receives the row's parsed
+    cells (dicts with ``column``) and silently drops those beyond ``max_col`` (openpyxl 3.1.5).
+    Wrapping it on this one sheet object sees every cell without a second parse of the XML;
+    tests/test_import_bounds.py fails if openpyxl stops calling it.
+    """
+    get_row = worksheet._get_row
+
+    def checked(row, *args, **kwargs):
+        if row and max(cell["column"] for cell in row) > max_columns:
+            _refuse_columns()
+        return get_row(row, *args, **kwargs)
+
+    worksheet._get_row = checked
+
+
 def _read_xlsx(data):
     from openpyxl import load_workbook
 
@@ -134,10 +181,19 @@ def _read_xlsx(data):
         raise FileRefused(_l("The file is not a valid Excel (.xlsx) file.")) from None
     try:
         worksheet = workbook.worksheets[0]
-        iterator = worksheet.iter_rows(values_only=True)
-        headers = [str(h).strip() if h is not None else "" for h in next(iterator, ())]
-        rows = []
-        for number, values in enumerate(iterator, start=2):
+        max_columns = limit("IMPORT_MAX_COLUMNS")
+        declared = _check_dimension(worksheet)
+        _refuse_wide_rows(worksheet, max_columns)
+        budget = limit("IMPORT_MAX_CELLS")
+        iterator = worksheet.iter_rows(max_col=min(declared or max_columns, max_columns), values_only=True)
+        headers, rows, cells = None, [], 0
+        for number, values in enumerate(iterator, start=1):
+            cells += len(values)
+            if cells > budget:
+                _refuse_cells()
+            if headers is None:
+                headers = [str(h).strip() if h is not None else "" for h in values]
+                continue
             values = [_cell(v) for v in values]
             if _is_blank(values):
                 continue
@@ -145,4 +201,4 @@ def _read_xlsx(data):
             _check_row_count(len(rows))
     finally:
         workbook.close()
-    return Sheet(headers, rows)
+    return Sheet(headers or [], rows)
