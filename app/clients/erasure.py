@@ -43,6 +43,7 @@ class ErasureRequest(PartnerOwned, Model):
     """One erasure of one client: requested, then confirmed by a second person (or the retention run)."""
 
     __tablename__ = "erasure_request"
+    __table_args__ = ({"sqlite_autoincrement": True},)  # ids are never reused (audit); migration d9e0f1a2b3c4
 
     id = Column(Integer, primary_key=True)
     client_id = Column(Integer, ForeignKey("client.id", ondelete="CASCADE"), nullable=False, index=True)

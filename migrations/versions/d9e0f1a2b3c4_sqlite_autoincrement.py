@@ -22,8 +22,8 @@ down_revision = "c8d9e0f1a2b3"
 branch_labels = None
 depends_on = None
 
-TABLES = ("client", "counselling_case", "contact", "consent", "training", "funding", "membership",
-          "audit_event")
+TABLES = ("client", "counselling_case", "contact", "consent", "erasure_request", "training", "funding",
+          "membership", "audit_event")
 
 _ID_COLUMN = re.compile(r"\n\s*id INTEGER NOT NULL,")
 _PRIMARY_KEY = re.compile(r",\s*\n\s*PRIMARY KEY \(id\)")
