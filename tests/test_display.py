@@ -94,7 +94,7 @@ def test_stock_fab_strings_are_german(app, login_as, client, factories, german_d
         untranslated = [str(s) for s in FAB_STRINGS if str(s) == s._args[0] and s._args[0] != "OK"]
     assert untranslated == []
     factories.case()
-    login_as("t_disp_staff", "Staff", ["migra"])
+    login_as("t_disp_admin", "Admin", [])  # deleting cases (and its confirmation) is for Admin only
     html = client.get("/caseview/list/").get_data(as_text=True)
     assert "Hinzufügen" in html and ">Add<" not in html and "Bearbeiten" in html
     assert "Soll dieser Datensatz wirklich gelöscht werden?" in html

@@ -5,6 +5,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from app.cases.models import Case, Contact
 from app.clients.models import Client
 from app.core.api import DomainModelApi
+from app.core.related_ids import possible_id
 from app.security.access_log import note_clients
 from app.security.roles import CASES
 
@@ -17,7 +18,7 @@ _CONTACT_FIELDS = ["partner", "case", "date", "kind", "channel", "minutes"]
 
 def _partner_of(model, record_id, session):
     """The partner of a related record the user may see (the scope hides the others)."""
-    if isinstance(record_id, bool) or not isinstance(record_id, int):
+    if not possible_id(record_id):  # also beyond PostgreSQL's integer: no such record
         return None
     record = session.get(model, record_id)
     return record.partner_id if record is not None else None

@@ -114,6 +114,8 @@ class DomainModelApi(ModelRestApi):
         """FAB's ``@safe`` answers every exception of a read with 500; a value the database cannot
         hold (e.g. an integer filter beyond 32 bits on PostgreSQL) is the client's error: 400."""
         error = sys.exc_info()[1]
+        while error is not None and not isinstance(error, DataError):  # FAB wraps it (ApplyFilterException)
+            error = error.__cause__ or error.__context__
         if isinstance(error, DataError):
             self.datamodel.session.rollback()
             log.warning("data error on %s: %s", request.path, error.orig)

@@ -19,6 +19,11 @@ def is_id(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def possible_id(value):
+    """An id that can name a row: a whole number the database's integer column can hold."""
+    return is_id(value) and 1 <= value <= MAX_ID
+
+
 class RelatedById(Related):
     """A relationship given by the id of an existing row; nothing is ever created through it."""
 
@@ -26,7 +31,7 @@ class RelatedById(Related):
         if not is_id(value):
             raise ValidationError(_("Give the id (a whole number) of an existing record."))
         # An id the database's integer cannot hold names no record (and would make the driver fail).
-        record = self.session.get(self.related_model, value) if 1 <= value <= MAX_ID else None
+        record = self.session.get(self.related_model, value) if possible_id(value) else None
         if record is None:
             raise ValidationError(_("There is no record with this id."))
         return record
