@@ -70,8 +70,9 @@ class ScaledInterface(SQLAInterface):
         return count, items
 
     def get_related_interface(self, col_name):
-        """Related tables (filter choices, related views' own lists) keep FAB's plain interface."""
-        return SQLAInterface(self.get_related_model(col_name))
+        """Related tables (filter and form choices, related views' own lists): FAB's plain
+        interface, minus the COUNT before an unpaged choice list (``RelatedInterface``)."""
+        return RelatedInterface(self.get_related_model(col_name))
 
     def _estimated_count(self, filters):
         """The planner's estimate for a huge unfiltered list of a network-wide user, else None."""
@@ -88,6 +89,22 @@ class ScaledInterface(SQLAInterface):
         if estimate is None or estimate < ESTIMATE_ABOVE:  # -1: never analysed
             return None
         return EstimatedCount(estimate)
+
+
+class RelatedInterface(SQLAInterface):
+    """FAB's interface for a related table. FAB fills every select of a search or edit form with
+    ``query()``, which counts the rows and then reads them all: for an unpaged query the count is the
+    number of rows read, so it is taken from them (one statement per select instead of two)."""
+
+    def query(self, filters=None, order_column="", order_direction="", page=None, page_size=None,
+              select_columns=None, outer_default_load=False):
+        if page is not None or page_size is not None:
+            return super().query(filters, order_column, order_direction, page, page_size, select_columns,
+                                 outer_default_load)
+        query = self.apply_all(self.session.query(self.obj), filters, order_column, order_direction, None, None,
+                               select_columns, outer_default_load)
+        items = [getattr(row, self.obj.__name__, row) for row in query.all()]
+        return len(items), items
 
 
 def scaled(datamodel, estimate_count=False):
