@@ -173,6 +173,13 @@ def csrf_token(client, url):
     return match.group(1) if match else ""
 
 
+def logout(client):
+    """Log out like the navbar does: POST /logout/ with the CSRF token (GET only asks).
+    Nothing to do (None) if nobody is logged in."""
+    token = csrf_token(client, "/logout/")
+    return client.post("/logout/", data={"csrf_token": token}) if token else None
+
+
 def post_form(client, url, data, form_url=None, **kwargs):
     """POST like a browser: fetch the form first for its CSRF token."""
     payload = dict(data)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.core import display
 from app.core.fab_strings import FAB_STRINGS
 from app.security.models import AuditEvent
-from tests.conftest import post_form
+from tests.conftest import logout, post_form
 
 
 def _text(response):
@@ -75,7 +75,7 @@ def test_new_user_form_preselects_staff_and_the_single_partner(login_as, client,
     html = client.get("/partnerusers/add").get_data(as_text=True)
     assert '<option selected value="Staff">' in html
     assert f'<option selected value="{migra}">' in html
-    client.get("/logout/")
+    logout(client)
     login_as("t_disp_admin", "Admin", [])
     html = client.get("/partnerusers/add").get_data(as_text=True)
     assert '<option selected value="Staff">' in html and 'selected value="Admin"' not in html

@@ -12,13 +12,13 @@ from app.clients.models import Client
 from app.reports import queries
 from app.reports.scope import resolve_scope
 from app.security.models import AccessLogEntry, AuditEvent
-from tests.conftest import PASSWORD, post_form
+from tests.conftest import PASSWORD, logout, post_form
 
 
 def _login(client, make_user, username, role="Staff", partners=("migra",), create=True):
     if create:
         make_user(username, role, partners)
-    client.get("/logout/")
+    logout(client)
     response = post_form(client, "/login/", {"username": username, "password": PASSWORD})
     assert response.status_code == 302
     return client

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from app.cases.models import Case
 from app.clients.models import Client
 from app.partners.models import Partner
-from tests.conftest import post_form
+from tests.conftest import logout, post_form
 from tests.transfer_files import csv_bytes, read_xlsx, row, xlsx_bytes
 
 
@@ -107,7 +107,7 @@ def test_menu_offers_import_to_staff_and_exports_to_management(login_as, client,
     login_as("t_staff", "Staff", ("migra",))
     html = client.get("/import/").get_data(as_text=True)
     assert 'href="/import/"' in html and 'href="/exports/cases.xlsx"' in html
-    client.get("/logout/")
+    logout(client)
     login_as("t_boss", "Management", ("migra",))
     html = client.get("/exports/cases.csv")
     assert html.status_code == 200

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 
 from app.core import listing
+from tests.conftest import logout
 
 
 @pytest.fixture
@@ -66,7 +67,7 @@ def test_admin_sees_estimated_total_only_for_huge_unfiltered_lists(app, login_as
     assert re.search(r"(about|etwa) 31\b", estimated)
     filtered = client.get("/caseview/list/?_flt_2_qualification_title=ingenieur").get_data(as_text=True)
     assert not re.search(r"(about|etwa) \d", filtered)  # a filtered list is counted exactly
-    client.get("/logout/")
+    logout(client)
     staff = login_as("t_lister_staff", "Staff", ["migra"]).get("/caseview/list/").get_data(as_text=True)
     assert re.search(r":</strong>\s*30\s", staff)
     assert not re.search(r"(about|etwa) \d", staff)  # a partner's list is counted exactly

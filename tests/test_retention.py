@@ -7,6 +7,7 @@ from sqlalchemy import select
 from app.clients.models import Client
 from app.clients.retention import delete_after_for, due_clients
 from app.extensions import db
+from tests.conftest import logout
 
 
 @pytest.fixture
@@ -133,7 +134,7 @@ def test_the_retention_page_lists_the_due_clients_within_the_scope(login_as, cli
 
 def test_the_retention_page_is_closed_to_staff_and_management(login_as, client, factories):
     for username, role in (("t_staff", "Staff"), ("t_mgmt", "Management")):
-        client.get("/logout/")
+        logout(client)
         web = login_as(username, role, ("migra",))
         assert web.get("/retention/").status_code in (302, 403)
         assert "iq-retention" not in web.get("/retention/", follow_redirects=True).get_data(as_text=True)

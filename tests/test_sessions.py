@@ -2,7 +2,7 @@
 import base64
 import json
 
-from tests.conftest import PASSWORD, IsolatedClient, post_form
+from tests.conftest import PASSWORD, IsolatedClient, csrf_token, logout, post_form
 
 NEW_PASSWORD = "Neues-Kennwort-2014x"
 
@@ -51,7 +51,7 @@ def test_session_cookie_captured_before_logout_opens_nothing_afterwards(login_as
     assert _opens(client, page)
     captured = client.get_cookie("session").value
 
-    assert client.get("/logout/").status_code == 302
+    assert logout(client).status_code == 302
     assert not _opens(client, page)
     # The attacker replays the cookie of before the logout.
     client.set_cookie("session", captured)
@@ -68,7 +68,7 @@ def test_logout_ends_every_session_and_token_of_the_user(app, login_as, client, 
     assert _opens(second, page)
     assert client.get("/api/v1/client/", headers=_bearer(token["access_token"])).status_code == 200
 
-    client.get("/logout/")
+    logout(client)
 
     assert not _opens(second, page)
     refused = client.get("/api/v1/client/", headers=_bearer(token["access_token"]))

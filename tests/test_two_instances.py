@@ -171,7 +171,10 @@ def test_a_session_opened_on_one_instance_works_on_the_other_and_a_logout_ends_i
     assert Browser().get(one, "/api/v1/client/", headers=access)[0] == 200
 
     captured = dict(browser.cookies)
-    browser.get(two, "/logout/")
+    status, _, _ = browser.get(two, "/logout/")  # only asks
+    assert status == 200 and _logged_in(browser, one, page)
+    status, _, _ = browser.send(two, "POST", "/logout/", form={"csrf_token": browser.csrf(one, "/logout/")})
+    assert status == 302
 
     for server in (one, two):
         assert not _logged_in(browser, server, page)

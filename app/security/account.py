@@ -7,13 +7,24 @@ that view by ``IqResetMyPasswordView`` (same URL, same permission name): the for
 current password first; a wrong one counts as a failed login of that user
 (``app.security.login_limits``), so a stolen session cannot guess it. FAB's ``SecurityApi`` gets
 ``POST /api/v1/security/logout``.
+
+Logout in the UI (issue 8: GET never changes anything). FAB 5.3.0's ``AuthView.logout`` is a
+plain ``GET /logout/`` link, and logout here ends every session and token of the user
+(``IqSecurityManager.on_user_logout``), so a cross-site link or ``<img src=/logout/>`` would log
+the user out everywhere. ``IqAuthDBView`` (the DB login of ``AUTH_TYPE = AUTH_DB``, registered as
+``IqSecurityManager.authdbview``; same endpoint ``AuthDBView.logout``, so
+``appbuilder.get_url_for_logout`` is unchanged) makes ``GET /logout/`` a confirmation page that
+changes nothing, and only a ``POST`` logs out. That POST carries the CSRF token like every other
+form: Flask-WTF's ``CSRFProtect`` (``app.core.web_security``) refuses it with 400 before the view
+runs, and the session stays valid. The navbar's "Logout" is a small POST form
+(``templates/appbuilder/navbar_right.html``).
 """
-from flask import g
+from flask import current_app, g, redirect, request
 from flask_appbuilder.api import safe
 from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
 from flask_appbuilder.forms import DynamicForm
 from flask_appbuilder.security.api import SecurityApi
-from flask_appbuilder.security.views import ResetMyPasswordView
+from flask_appbuilder.security.views import AuthDBView, ResetMyPasswordView
 from flask_appbuilder.validators import PasswordComplexityValidator
 from flask_appbuilder.views import expose
 from flask_babel import gettext as _
@@ -84,3 +95,17 @@ class IqSecurityApi(SecurityApi):
         """
         self.appbuilder.sm.logout_everywhere(get_current_user())
         return self.response(200, message=_("Logged out: every session and token of this account has ended."))
+
+
+class IqAuthDBView(AuthDBView):
+    logout_template = "iq_logout.html"
+
+    @expose("/logout/", methods=["GET", "POST"])
+    def logout(self):
+        """GET: "Log out?" with a POST button, nothing changes. POST (CSRF token checked by
+        ``CSRFProtect`` before this runs): FAB 5.3's logout, which ends every session and token."""
+        if request.method == "POST":
+            return super().logout()
+        if g.user is None or not g.user.is_authenticated:
+            return redirect(current_app.config.get("LOGOUT_REDIRECT_URL", self.appbuilder.get_url_for_index))
+        return self.render_template(self.logout_template, title=_("Log out?"), appbuilder=self.appbuilder)

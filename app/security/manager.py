@@ -2,7 +2,7 @@
 
 Session and token invalidation (``app.security.sessions``) hooks in here, at the places FAB 5.3
 offers for it: the user loaders of Flask-Login and Flask-JWT-Extended, the claims of new tokens,
-``reset_password`` and ``on_user_logout``; the own password form is replaced by one that asks for
+``reset_password`` and ``on_user_logout``; the UI logout is a POST (``IqAuthDBView``); the own password form is replaced by one that asks for
 the current password (``app.security.account``).
 """
 from flask import g, has_request_context, jsonify, session
@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, user_logged_in
 
 from app.security import sessions
-from app.security.account import IqResetMyPasswordView, IqSecurityApi
+from app.security.account import IqAuthDBView, IqResetMyPasswordView, IqSecurityApi
 
 
 @user_logged_in.connect  # every login through Flask-Login (UI forms of every auth type)
@@ -20,6 +20,7 @@ def _bind_session_to_stamp(sender, user, **extra):
 
 
 class IqSecurityManager(SecurityManager):
+    authdbview = IqAuthDBView  # logout only by POST with CSRF token (checked against FAB 5.3.0)
     resetmypasswordview = IqResetMyPasswordView
     security_api = IqSecurityApi
 
