@@ -10,6 +10,7 @@ from pypdf import PdfReader
 
 from app.security.models import AccessLogEntry, AuditEvent
 from tests.api_support import rows
+from tests.conftest import logout
 
 ROLES = {
     "staff_a": ("Staff", ("migra",), 200),
@@ -57,7 +58,7 @@ def people(factories, ctx, login_as, client):
     for key in ("a", "b", "c"):
         ctx.delete(ctx.get(Contact, ids[key]["gone"]))
     ctx.commit()
-    client.get("/logout/")
+    logout(client)
     return ids
 
 
