@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.cases.models import Case, Contact
 from app.clients.models import Client
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, logout
 
 ROLES = [("Staff", ("migra",)), ("PartnerAdmin", ("migra",))]
 
@@ -60,7 +60,7 @@ def test_staff_sees_no_delete_button_admin_does(login_as, client, records):
         page = client.get(f"/{view}/list/").get_data(as_text=True)
         assert f"/{view}/show/{pk}" in page  # the record is listed ...
         assert f"/{view}/delete/{pk}" not in page  # ... without a delete button
-    client.get("/logout/")
+    logout(client)
     login_as("t_delbtnadmin", "Admin", ())
     page = client.get("/clientview/list/").get_data(as_text=True)
     assert f"/clientview/delete/{records['clientview']}" in page
