@@ -73,9 +73,29 @@ def test_admin_sees_the_network_and_filters_apply(login_as, client, data):
     assert ids(read_csv(client.get("/exports/cases.csv?state=ST"))) == set()
     assert ids(read_csv(client.get("/exports/cases.csv?state=MV&period=2013"))) == (
         data["migra"] | data["genres"]) - {data["hostile"]}
-    # The case list's FAB filters (``_flt_3_status`` = "equal to") narrow the export too.
-    assert ids(read_csv(client.get("/exports/cases.csv?_flt_3_status=closed"))) == data["migra"] - {data["hostile"]}
+    # The case list's filters, index for index (``_flt_0_status`` = "equal to", 1 = "not equal to").
+    assert ids(read_csv(client.get("/exports/cases.csv?_flt_0_status=closed"))) == data["migra"] - {data["hostile"]}
+    assert ids(read_csv(client.get("/exports/cases.csv?_flt_1_status=closed"))) == (
+        data["migra"] | data["genres"]) - (data["migra"] - {data["hostile"]})
     assert client.get("/exports/cases.csv?period=1999").status_code == 400
+
+
+def test_the_list_client_filter_narrows_the_export(login_as, client, factories, data):
+    """The case list's "name or number starts with" filter (``_flt_0_client``), as the list's export
+    button sends it: a name for Staff, never another partner's rows."""
+    kept = factories.case(client=factories.client(last_name="Zyxwvutsrq"))
+    login_as("t_staff", "Staff", ("migra",))
+    listed = client.get("/caseview/list/?_flt_0_client=Zyxwvu")
+    assert listed.status_code == 200 and "Zyxwvutsrq" in listed.get_data(as_text=True)
+    assert ids(read_csv(client.get("/exports/cases.csv?_flt_0_client=Zyxwvu"))) == {kept.id}
+    assert ids(read_xlsx(client.get("/exports/cases.xlsx?_flt_0_client=Zyxwvu").data)) == {kept.id}
+
+
+def test_the_client_filter_finds_nothing_of_another_partner(login_as, client, factories, data):
+    factories.case(client=factories.client(last_name="Zyxwvutsrq"))
+    login_as("t_other", "Staff", ("genres",))
+    assert ids(read_csv(client.get("/exports/cases.csv?_flt_0_client=Zyxwvu"))) == set()
+    assert ids(read_csv(client.get("/exports/cases.csv"))) == data["genres"]
 
 
 def test_management_export_has_no_personal_fields(login_as, client, data):

@@ -45,6 +45,17 @@ def prepare_search(view):
         view._filters._all_filters[column] = instances
 
 
+def same_filters_as(filters, view):
+    """``filters`` (another Filters over the view's model, e.g. an export's) take the view's filter
+    lists for the columns both know, so a list's ``_flt_<i>_<col>`` means the same filter there."""
+    for column in list(filters._all_filters):
+        if column in view._filters._all_filters:
+            filters._all_filters[column] = view._filters._all_filters[column]
+        if column in view._filters._search_filters:
+            filters._search_filters[column] = view._filters._search_filters[column]
+    return filters
+
+
 def _single(value):
     if isinstance(value, (list, tuple)):
         value = value[0] if value else ""

@@ -1,7 +1,7 @@
 """Pages of the import (upload, dry run, commit, template) and the case exports (CSV, XLSX)."""
 import tempfile
 
-from flask import Response, abort, g, request, send_file, stream_with_context
+from flask import Response, abort, current_app, g, request, send_file, stream_with_context
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from wtforms import SelectField
 
 from app.cases.models import Case
+from app.core.filters import same_filters_as
 from app.core.listing import ScaledInterface
 from app.extensions import db
 from app.partners.models import Partner
@@ -118,7 +119,8 @@ class ExportView(BaseView):
         return _private(response)
 
     def _query_and_columns(self):
-        filters = ScaledInterface(Case, db.session).get_filters(FILTER_COLUMNS)  # the list's date filters
+        # The case list's filters, index for index: its export buttons carry its ``_flt_`` arguments.
+        filters = same_filters_as(ScaledInterface(Case, db.session).get_filters(FILTER_COLUMNS), _case_list_view())
         get_filter_args(filters)
         # Personal columns only for users who may read clients (DESIGN.md §3: not Management).
         personal = self.appbuilder.sm.has_access("can_read", CLIENTS)
@@ -133,6 +135,12 @@ class ExportView(BaseView):
             # One access-log row per export (with its filters), not one per exported client.
             note_export(f"{request.path}?{request.query_string.decode('utf-8', 'replace')}")
         return query, columns
+
+
+def _case_list_view():
+    from app.cases.views import CaseView
+
+    return next(view for view in current_app.appbuilder.baseviews if type(view) is CaseView)
 
 
 def _private(response):
