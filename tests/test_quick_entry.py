@@ -1,5 +1,6 @@
 """The "New counselling" form: client, case and first contact in one go, or nothing at all."""
 from datetime import date
+from types import SimpleNamespace
 
 from app.cases.models import Case, Contact
 from app.clients.models import Client
@@ -117,3 +118,29 @@ def test_client_search_by_name_number_and_birth_date_within_the_partner(login_as
         results = client.get("/entry/options/client", query_string={"q": term}).get_json()["results"]
         assert [r["id"] for r in results] == [own.id], term
     assert client.get("/entry/options/partner?q=a").status_code == 404
+
+
+def test_client_search_offers_no_erased_client_and_labels_anonymous_ones(login_as, client, ctx, factories):
+    """An erased client takes no new case, so the search does not offer it; a client without names
+    (anonymous counselling) is its number, never "None, None"."""
+    from app.clients.erasure import erase_client
+
+    erased = factories.client(partner="genres", last_name="Petrenko", birth_date=date(1979, 4, 1))
+    kept = factories.client(partner="genres", last_name="Petrenkova", birth_date=date(1979, 4, 1))
+    erase_client(ctx, erased)
+    ctx.commit()
+    login_as("t_staff", "Staff", ("genres",))
+    for term in ("Petr", "01.04.1979"):
+        results = client.get("/entry/options/client", query_string={"q": term}).get_json()["results"]
+        assert [r["id"] for r in results] == [kept.id], term
+    results = client.get("/entry/options/client", query_string={"q": erased.client_number}).get_json()["results"]
+    assert results == []
+
+    from app.entry.fields import client_label
+
+    anonymous = SimpleNamespace(client_number="GENR-ANON001", first_name=None, last_name=None, birth_date=None)
+    assert client_label(anonymous) == "GENR-ANON001"
+    anonymous.birth_date = date(1979, 4, 1)
+    assert client_label(anonymous) == "GENR-ANON001 (01.04.1979)"
+    anonymous.last_name = "Petrenko"
+    assert client_label(anonymous) == "GENR-ANON001 – Petrenko (01.04.1979)"

@@ -85,8 +85,11 @@ class RelatedSource:
             return None
         return db.session.execute(select(self.model).where(self.model.id == pk)).unique().scalar_one_or_none()
 
+    def _query(self):
+        return select(self.model)
+
     def search(self, term):
-        query = select(self.model)
+        query = self._query()
         term = (term or "").strip()
         if term:
             pattern = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -94,7 +94,10 @@ def occupations():
 
 
 def client_label(client):
-    return f"{client.client_number} – {client.last_name}, {client.first_name} ({format_date(client.birth_date)})"
+    """"MIGR-… – Nachname, Vorname (TT.MM.JJJJ)"; an anonymous client is its number (and birth date)."""
+    person = ", ".join(part for part in (client.last_name, client.first_name) if part)
+    born = f"({format_date(client.birth_date)})" if client.birth_date else ""
+    return " ".join(part for part in (client.client_number, "–" if person else "", person, born) if part)
 
 
 class ClientSearch(RelatedSource):
@@ -104,6 +107,10 @@ class ClientSearch(RelatedSource):
         super().__init__(Client, ["client_number", "last_name", "first_name"], text=client_label,
                          order_by=Client.last_name)
 
+    def _query(self):
+        # An erased client takes no new case (app/clients/erasure.py), so it is not offered.
+        return select(Client).where(Client.erased_at.is_(None))
+
     def search(self, term):
         term = (term or "").strip()
         try:
@@ -112,7 +119,7 @@ class ClientSearch(RelatedSource):
             return super().search(term)
         if born is None:
             return super().search(term)
-        rows = db.session.execute(select(Client).where(Client.birth_date == born)
+        rows = db.session.execute(self._query().where(Client.birth_date == born)
                                   .order_by(Client.last_name).limit(AJAX_RESULTS)).scalars()
         return [{"id": row.id, "text": self.text(row)} for row in rows]
 
