@@ -29,6 +29,7 @@ def _register_ui(appbuilder):
 
     from app.cases.views import CaseView, ContactView
     from app.catalogues.views import CompetentBodyView, CountryView, ReferenceOccupationView
+    from app.clients.consent_views import ConsentPdfView, ConsentTextView, ConsentView
     from app.clients.views import ClientView
     from app.entry.views import QuickEntryView
     from app.funding.views import FundingPeriodView, FundingView
@@ -54,6 +55,7 @@ def _register_ui(appbuilder):
             (ReferenceOccupationView, "Reference occupations", _l("Reference occupations"), "fa-briefcase"),
             (CompetentBodyView, "Competent bodies", _l("Competent bodies"), "fa-landmark"),
             (CountryView, "Countries", _l("Countries"), "fa-globe"),
+            (ConsentTextView, "Consent texts", _l("Consent texts"), "fa-file-signature"),
         ]),
         ("Administration", _l("Administration"), "fa-cogs", [
             (AuditEventView, "Audit trail", _l("Audit trail"), "fa-history"),
@@ -67,6 +69,9 @@ def _register_ui(appbuilder):
     # Erasure (Art. 17): POST routes behind the buttons of the client page.
     appbuilder.add_view_no_menu(ErasureView)
     current_app.jinja_env.globals["client_erasure_state"] = lambda pk: erasure_state(_client_in_scope(pk))
+    # The client page's consents (a related view of ClientView) and the consent texts as PDF.
+    appbuilder.add_view_no_menu(ConsentView)
+    appbuilder.add_view_no_menu(ConsentPdfView)
 
 
 def _client_in_scope(pk):

@@ -22,13 +22,23 @@ class Factories:
     def period(self, code):
         return self.session.query(FundingPeriod).filter_by(code=code).one()
 
-    def client(self, partner="migra", commit=True, **fields):
+    def client(self, partner="migra", commit=True, consent=True, **fields):
+        """A client with names and (unless ``consent=False``) the counselling consent they need;
+        ``anonymous()`` builds one without names."""
         n = next(_seq)
         values = dict(first_name=f"Vorname{n}", last_name=f"Nachname{n}", birth_date=date(1980, 5, 17),
                       gender="female", citizenship="SY")
         values.update(fields)
         obj = Client(partner=self.partner(partner), **values)
+        if consent:
+            obj.consents.append(Consent(purpose="counselling", given_on=date(2011, 7, 1), text_version="2026-1",
+                                        language="de", given_how="signed_form"))
         return self._save(obj, commit)
+
+    def anonymous(self, partner="migra", commit=True, **fields):
+        values = dict(first_name=None, last_name=None)
+        values.update(fields)
+        return self.client(partner=partner, commit=commit, consent=False, **values)
 
     def case(self, client=None, partner="migra", commit=True, **fields):
         client = client or self.client(partner=partner)

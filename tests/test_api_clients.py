@@ -5,7 +5,8 @@ from app.clients.models import Client
 from tests.api_support import ADMIN, STAFF, assert_refused, rows
 
 NEW_CLIENT = {"first_name": "Amina", "last_name": "Haddad", "birth_date": "1985-02-11",
-              "gender": "female", "citizenship": "SY"}
+              "gender": "female", "citizenship": "SY",
+              "consents": [{"purpose": "counselling", "given_on": "2013-01-10", "given_how": "signed_form"}]}
 
 
 @pytest.mark.parametrize("user", [ADMIN, STAFF], ids=["admin", "staff"])

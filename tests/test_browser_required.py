@@ -11,10 +11,12 @@ def test_client_form_marks_required_fields_and_reports_all_at_once(page, live_se
     log_in(page, live_server, "t_browser", PASSWORD)
     page.goto(f"{live_server}/lang/de")
     page.goto(f"{live_server}/clientview/add")
-    for field in ("first_name", "last_name", "birth_date", "citizenship"):
+    for field in ("birth_date", "citizenship"):
         assert page.locator(f"label[for={field}] strong").inner_text() == "*", field
-    assert page.get_attribute("#first_name", "aria-required") == "true"
-    assert page.get_attribute("#first_name", "required") is None  # no browser bubble, the server answers
+    # Names are optional: without a counselling consent the client is counselled anonymously.
+    assert page.locator("label[for=first_name] strong").count() == 0
+    assert page.get_attribute("#birth_date", "aria-required") == "true"
+    assert page.get_attribute("#birth_date", "required") is None  # no browser bubble, the server answers
     assert page.get_attribute("#citizenship + .select2 .select2-selection", "aria-required") == "true"
     assert page.locator("label[for=second_citizenship] strong").count() == 0
     shot(page, "30-client-form-required-marked")
@@ -22,9 +24,9 @@ def test_client_form_marks_required_fields_and_reports_all_at_once(page, live_se
     page.click("form#model_form button[type=submit]")
     page.wait_for_selector(".alert-danger")
     flashed = page.inner_text("body")
-    for label in ("Vorname", "Geburtsdatum"):  # selects without a blank choice always send a value
+    for label in ("Geburtsdatum",):  # selects without a blank choice always send a value
         assert flashed.count(f"Das Feld „{label}“ ist erforderlich.") == 2, label  # on top and at the field
-    assert "Das Feld first_name" not in flashed and "Dieses Feld wird benötigt" not in flashed
+    assert "Das Feld birth_date" not in flashed and "Dieses Feld wird benötigt" not in flashed
     assert page.input_value("#last_name") == "Haddad"
     shot(page, "31-client-form-all-errors-at-once")
     ctx.expire_all()

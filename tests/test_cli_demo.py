@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from app.cases.models import Case, Contact
+from app.clients.consent import has_consent
 from app.clients.models import Client
 from app.funding.models import Funding
 from app.security.models import AuditEvent
@@ -35,7 +36,7 @@ def _checksum(session):
 
 
 def _wipe(session):
-    for table in ("audit_event", "contact", "counselling_case", "client", "training", "funding"):
+    for table in ("audit_event", "contact", "counselling_case", "consent", "client", "training", "funding"):
         session.execute(text(f"DELETE FROM {table}"))
     session.commit()
 
@@ -104,6 +105,16 @@ def test_demo_data_keeps_every_model_rule(app, ctx):
     for model in (Client, Contact, Training):
         for obj in ctx.scalars(select(model)).unique():
             obj.validate()
+    # Names only with the counselling consent; the anonymous clients hold only statistical fields.
+    clients = ctx.scalars(select(Client)).unique().all()
+    anonymous = [c for c in clients if c.anonymous]
+    assert 0 < len(anonymous) < len(clients)
+    for person in clients:
+        if person.anonymous:
+            assert (person.phone, person.email, person.district, person.consents) == (None, None, None, [])
+        else:
+            assert has_consent(person, "counselling") and person.consents[0].partner_id == person.partner_id
+            assert all(person.consents[0].given_on <= case.opened_on for case in person.cases)
     numbers = ctx.execute(select(Client.partner_id, Client.client_number)).all()
     assert len(numbers) == len(set(numbers))
     for training in ctx.scalars(select(Training)).unique():

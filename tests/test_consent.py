@@ -9,7 +9,7 @@ from tests.api_support import STAFF, rows
 
 
 def test_has_consent_follows_given_and_withdrawn_dates(factories, ctx):
-    record = factories.client()
+    record = factories.anonymous()
     assert not has_consent(record, "counselling", on=date(2014, 1, 1))
     consent = factories.consent(record, given_on=date(2013, 3, 14))
     assert not has_consent(record, "counselling", on=date(2013, 3, 13))
@@ -25,7 +25,7 @@ def test_has_consent_follows_given_and_withdrawn_dates(factories, ctx):
 
 
 def test_withdrawn_consent_cannot_be_changed_only_followed_by_a_new_one(factories, ctx):
-    record = factories.client()
+    record = factories.anonymous()
     consent = factories.consent(record, given_on=date(2013, 3, 14), withdrawn_on=date(2014, 1, 1))
     consent.withdrawn_on = None
     with pytest.raises(DomainError, match="withdrawn consent cannot be changed"):
@@ -44,7 +44,7 @@ def test_withdrawn_consent_cannot_be_changed_only_followed_by_a_new_one(factorie
     ({"given_on": date(2999, 1, 1)}, "future"),
 ])
 def test_bad_consents_are_refused_and_nothing_is_saved(fields, fragment, factories, ctx):
-    record = factories.client()
+    record = factories.anonymous()
     with pytest.raises(DomainError, match=fragment):
         factories.consent(record, **fields)
     ctx.rollback()
@@ -59,7 +59,7 @@ def test_seeded_texts_exist_for_german_english_and_letter_languages(ctx):
 
 def test_api_shows_consents_and_hides_another_partners(client, api_token, factories, ctx):
     headers = api_token(*STAFF)
-    own = factories.client()
+    own = factories.anonymous()
     factories.consent(own, given_on=date(2013, 3, 14), withdrawn_on=date(2014, 2, 1))
     factories.consent(own, purpose="email", given_on=date(2014, 3, 1), given_how="email")
     shown = client.get(f"/api/v1/client/{own.id}", headers=headers).get_json()["result"]
@@ -69,7 +69,7 @@ def test_api_shows_consents_and_hides_another_partners(client, api_token, factor
         {"purpose": "email", "given_on": "2014-03-01", "text_version": "2026-1", "withdrawn_on": None},
     ]
     assert "delete_after" in shown
-    foreign = factories.client(partner="genres")
+    foreign = factories.anonymous(partner="genres")
     factories.consent(foreign)
     assert client.get(f"/api/v1/client/{foreign.id}", headers=headers).status_code == 404
 
@@ -78,9 +78,9 @@ def test_consent_rows_of_another_partner_are_out_of_scope(app, factories, ctx):
     from app.extensions import db
     from app.security.scoping import partner_scope
 
-    foreign = factories.client(partner="genres")
+    foreign = factories.anonymous(partner="genres")
     factories.consent(foreign)
-    own = factories.client()
+    own = factories.anonymous()
     mine = factories.consent(own)
     with app.app_context(), partner_scope([factories.partner("migra").id]):
         visible = [c.id for c in db.session.query(Consent)]
@@ -90,7 +90,7 @@ def test_consent_rows_of_another_partner_are_out_of_scope(app, factories, ctx):
 def test_withdrawal_is_audited_with_old_and_new_value(factories, ctx):
     from app.security.models import AuditEvent
 
-    record = factories.client()
+    record = factories.anonymous()
     consent = factories.consent(record, given_on=date(2013, 3, 14))
     consent.withdrawn_on = date(2016, 4, 5)
     ctx.commit()

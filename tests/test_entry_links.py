@@ -5,7 +5,8 @@ from app.clients.models import Client
 from tests.conftest import post_form
 
 CLIENT_FORM = {"first_name": "Ayşe", "last_name": "Öztürk", "birth_date": "1984-03-09", "gender": "female",
-               "citizenship": "TR", "counselling_language": "tr"}
+               "citizenship": "TR", "counselling_language": "tr",
+               "counselling_consent": "y", "consent_text_version": "2026-1", "consent_given_how": "signed_form"}
 
 
 def test_case_list_offers_export_with_its_filters(login_as, client):

@@ -11,7 +11,8 @@ NEW_CASE = {"opened_on": "14.05.2013", "channel": "phone", "minutes": "45", "fir
             "last_name": "Kovalenko", "birth_date": "02.03.1986", "gender": "female", "citizenship": "Ukraine",
             "counselling_language": "uk", "qualification_title": "Лікар", "qualification_type": "academic",
             "qualification_country": "UA", "reference_occupation": "Arzt/Ärztin", "regulated": "yes",
-            "outcome": "application_help"}
+            "outcome": "application_help",
+               "counselling_consent": "y", "consent_text_version": "2026-1", "consent_given_how": "signed_form"}
 
 
 def _rows(ctx):

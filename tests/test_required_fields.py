@@ -24,13 +24,14 @@ def _control(html, field_id):
 def test_required_fields_are_marked_in_the_client_form(login_as, client):
     login_as("t_staff", "Staff", ("migra",))
     html = client.get("/clientview/add").get_data(as_text=True)
-    for name in ("first_name", "last_name", "birth_date", "gender", "citizenship"):
+    for name in ("birth_date", "gender", "citizenship"):
         assert "&#42;" in _label_row(html, name), name
         control = _control(html, name)
         assert 'aria-required="true"' in control, name
         # No native check: it would stop at the first field, in the browser's language.
         assert not re.search(r"\srequired(\s|>|=)", control), name
-    for name in ("second_citizenship", "district", "phone", "consent_given_on"):
+    # Names are optional: without a counselling consent the client is counselled anonymously.
+    for name in ("first_name", "last_name", "second_citizenship", "district", "phone", "consent_given_on"):
         assert "&#42;" not in _label_row(html, name), name
         assert "aria-required" not in _control(html, name), name
 
@@ -53,7 +54,7 @@ def test_all_missing_fields_at_once_with_their_labels(german_default, login_as, 
                                                      "gender": "", "citizenship": ""})
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    for label in ("Vorname", "Geburtsdatum", "Geschlecht", "Staatsangehörigkeit"):
+    for label in ("Geburtsdatum", "Geschlecht", "Staatsangehörigkeit"):
         # at the field and in the list on top of the page
         assert html.count(f"Das Feld „{label}“ ist erforderlich.") == 2, label
     assert "Das Feld gender" not in html and "„gender“" not in html and "„citizenship“" not in html

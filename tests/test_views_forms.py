@@ -9,7 +9,8 @@ from app.trainings.models import Training
 from tests.conftest import post_form
 
 CLIENT_FORM = {"first_name": "Amina", "last_name": "Haddad", "birth_date": "1985-02-03", "gender": "female",
-               "citizenship": "SY", "counselling_language": "ar"}
+               "citizenship": "SY", "counselling_language": "ar",
+               "counselling_consent": "y", "consent_text_version": "2026-1", "consent_given_how": "signed_form"}
 
 
 def _count(ctx, model):

@@ -5,14 +5,15 @@ from openpyxl import Workbook, load_workbook
 
 HEADERS = ["Vorname", "Nachname", "Geburtsdatum", "Geschlecht", "Staatsangehörigkeit", "Beratungsbeginn",
            "Abschluss", "Anfragende Stelle", "Qualifikation", "Art der Qualifikation", "Land der Qualifikation",
-           "Referenzberuf", "Ergebnis"]
+           "Referenzberuf", "Ergebnis", "Einwilligung Beratung", "Einwilligung Art"]
 
 
 def row(n=1, **overrides):
     values = {"Vorname": f"Amina{n}", "Nachname": "Haddad", "Geburtsdatum": "17.05.1980", "Geschlecht": "female",
               "Staatsangehörigkeit": "SY", "Beratungsbeginn": "14.03.2013", "Abschluss": "",
               "Anfragende Stelle": "self", "Qualifikation": "Bauingenieurin", "Art der Qualifikation": "academic",
-              "Land der Qualifikation": "SY", "Referenzberuf": "", "Ergebnis": "application_help"}
+              "Land der Qualifikation": "SY", "Referenzberuf": "", "Ergebnis": "application_help",
+              "Einwilligung Beratung": "14.03.2013", "Einwilligung Art": "signed_form"}
     values.update(overrides)
     return values
 

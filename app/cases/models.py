@@ -7,6 +7,7 @@ from sqlalchemy import (Boolean, CheckConstraint, Column, Date, ForeignKey, Inde
 from sqlalchemy.orm import Session, backref, object_session, relationship, validates
 
 from app.core.dates import WINDOW
+from app.clients.consent import CASE_CONSENT_FIELDS, check_email_contact, check_personal_data
 from app.core.enums import (CASE_STATUSES, CHANNELS, CONTACT_KINDS, ENQUIRERS, LEGAL_BASES,
                             NOTICE_RESULTS, OUTCOMES, QUALIFICATION_TYPES, REFERRAL_SOURCES)
 from app.core.errors import DomainError
@@ -174,6 +175,7 @@ class Case(PartnerOwned, TimestampMixin, Validated, Model):
             if client.erased_at is not None:  # anonymised: its cases are frozen, it gets no new ones
                 raise DomainError(_l("This client has been erased (anonymised); the record can no longer be "
                                      "changed and gets no new cases."), field="client")
+            check_personal_data(self, client, CASE_CONSENT_FIELDS)
             if client.birth_date is not None:
                 self.age_band = age_band_on(client.birth_date, self.opened_on)
                 age = _age_on(client.birth_date, self.opened_on)
@@ -269,6 +271,7 @@ class Contact(PartnerOwned, TimestampMixin, Validated, Model):
                                  "changed and gets no new cases."), field="case")
         if case.opened_on and self.date < case.opened_on:
             raise DomainError(_l("A contact cannot lie before the case was opened."), field="date")
+        check_email_contact(self, case.client)
 
     def __str__(self):
         return f"{format_date(self.date)} {CONTACT_KINDS.label(self.kind)}"

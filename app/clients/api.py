@@ -1,7 +1,9 @@
 """REST API of the clients (``/api/v1/client/``), restricted to the user's partners by the scope."""
+from flask import g
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
 from app.clients.consent import consents_as_api
+from app.clients.consent_service import apply_api_consents
 from app.clients.models import Client
 from app.core.api import DomainModelApi
 from app.security.access_log import note_clients
@@ -10,7 +12,7 @@ from app.security.roles import CLIENTS
 _FIELDS = ["partner", "first_name", "last_name", "birth_date", "gender", "citizenship",
            "second_citizenship", "country_of_birth", "district", "residence_state", "year_of_entry",
            "residence_status", "german_level", "employment_status", "counselling_language", "phone",
-           "email", "consent_given_on", "consent_version", "consent_withdrawn_on"]
+           "email"]
 
 
 class ClientApi(DomainModelApi):
@@ -28,6 +30,27 @@ class ClientApi(DomainModelApi):
     search_columns = ["partner", "client_number", "first_name", "last_name", "birth_date", "gender",
                       "citizenship"]
     base_order = ("id", "desc")
+
+    # -- consents are written with the client (CONTRACT.md: client field ``consents``) -------------
+    def _create(self, payload):
+        g.iq_api_consents = payload.pop("consents", None)
+        return self._with_consents(super()._create(payload))
+
+    def _update(self, item, payload):
+        g.iq_api_consents = payload.pop("consents", None)
+        return self._with_consents(super()._update(item, payload))
+
+    def _with_consents(self, answer):
+        record = self.datamodel.get(answer["id"])
+        answer["result"]["consents"] = consents_as_api(record) if record is not None else []
+        return answer
+
+    def pre_add(self, item):
+        # Before the flush: the consent rule (app.clients.consent) sees the new consents.
+        apply_api_consents(self.datamodel.session, item, g.pop("iq_api_consents", None))
+
+    def pre_update(self, item):
+        apply_api_consents(self.datamodel.session, item, g.pop("iq_api_consents", None))
 
     def pre_get(self, data):
         """Adds the client's ``consents`` (CONTRACT.md, Data protection); read through the scope.

@@ -60,7 +60,8 @@ def find_duplicates(session, partner_id, birth_date, first_name, last_name, excl
 
     if not (partner_id and birth_date and (first_name or last_name)):
         return []
-    query = select(Client).where(Client.partner_id == partner_id, Client.birth_date == birth_date)
+    query = select(Client).where(Client.partner_id == partner_id, Client.birth_date == birth_date,
+                                 Client.last_name.is_not(None))  # anonymous clients have no name to match
     if exclude_id is not None:
         query = query.where(Client.id != exclude_id)
     scored = [(similarity(first_name, last_name, c.first_name, c.last_name), c)

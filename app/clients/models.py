@@ -7,6 +7,7 @@ from sqlalchemy import (CheckConstraint, Column, Date, DateTime, ForeignKey, Ind
                         UniqueConstraint, event, inspect)
 from sqlalchemy.orm import relationship, validates
 
+from app.clients.consent import CLIENT_CONSENT_FIELDS, check_personal_data
 from app.core.enums import (EMPLOYMENT_STATUSES, GENDERS, GERMAN_LEVELS, RESIDENCE_STATES,
                             RESIDENCE_STATUSES)
 from app.core.errors import DomainError
@@ -40,9 +41,11 @@ class Client(PartnerOwned, TimestampMixin, Validated, Model):
 
     id = Column(Integer, primary_key=True)
     client_number = Column(String(20), nullable=False)
-    # Required while the client is a person on record; NULL once erased (app/clients/erasure.py).
-    first_name = Column(String(100), info=REQUIRED)
-    last_name = Column(String(100), info=REQUIRED)
+    # Empty for an anonymous client (no counselling consent, app.clients.consent) and once erased
+    # (app/clients/erasure.py); the birth date is required while the client is a person on record
+    # (NULL only once erased).
+    first_name = Column(String(100))
+    last_name = Column(String(100))
     birth_date = Column(Date, info=REQUIRED)
     gender = Column(String(12), nullable=False, default="not_stated")
     citizenship = Column(String(2), ForeignKey("country.code"), nullable=False, index=True)
@@ -57,9 +60,6 @@ class Client(PartnerOwned, TimestampMixin, Validated, Model):
     counselling_language = Column(String(8), nullable=False, default="de")
     phone = Column(String(50))
     email = Column(String(200))
-    consent_given_on = Column(Date)
-    consent_version = Column(String(20))
-    consent_withdrawn_on = Column(Date)
     delete_after = Column(Date)  # kept up to date by app/clients/retention.py
     erased_at = Column(DateTime)  # set once by the erasure (Art. 17); the record is then read-only
     version = Column(Integer, nullable=False)
@@ -71,9 +71,9 @@ class Client(PartnerOwned, TimestampMixin, Validated, Model):
 
     @validates("first_name", "last_name")
     def _v_names(self, key, value):
-        return check_length(key, value, 100, nullable=False)
+        return check_length(key, value, 100)
 
-    @validates("district", "consent_version")
+    @validates("district")
     def _v_short(self, key, value):
         return check_length(key, value, 100)
 
@@ -139,12 +139,19 @@ class Client(PartnerOwned, TimestampMixin, Validated, Model):
                 raise DomainError(_l("The year of entry is not plausible."), field="year_of_entry")
             if self.birth_date is not None and self.year_of_entry < self.birth_date.year:
                 raise DomainError(_l("The year of entry lies before the birth date."), field="year_of_entry")
-        if self.consent_withdrawn_on and self.consent_given_on and self.consent_withdrawn_on < self.consent_given_on:
-            raise DomainError(_l("Consent cannot be withdrawn before it was given."), field="consent_withdrawn_on")
+        if bool(self.first_name) != bool(self.last_name):
+            missing = "last_name" if self.first_name else "first_name"
+            raise DomainError(_l("%(field)s is required.", field=missing), field=missing)
+        check_personal_data(self, self, CLIENT_CONSENT_FIELDS)
+
+    @property
+    def anonymous(self):
+        """Counselled without names (no counselling consent when the client was saved), or erased."""
+        return not (self.first_name or self.last_name)
 
     @property
     def full_name(self):
-        return f"{self.first_name or ''} {self.last_name or ''}".strip()
+        return " ".join(part for part in (self.first_name, self.last_name) if part) or self.client_number or ""
 
     @property
     def erased(self):

@@ -5,6 +5,8 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from wtforms import BooleanField, StringField
 
 from app.cases.views import CaseView
+from app.clients.consent_views import ConsentView
+from app.clients.consent_forms import CONSENT_FIELD_NAMES, consent_fields, record_from_form, submitted
 from app.clients.duplicates import find_duplicates
 from app.clients.models import Client
 from app.core.enums import EMPLOYMENT_STATUSES, GENDERS, GERMAN_LEVELS, RESIDENCE_STATES, RESIDENCE_STATUSES
@@ -21,7 +23,6 @@ _PERSON = ["first_name", "last_name", "birth_date", "gender", "citizenship", "se
 _RESIDENCE = ["district", "residence_state", "year_of_entry", "residence_status", "german_level",
               "employment_status", "counselling_language"]
 _CONTACT = ["phone", "email"]
-_CONSENT = ["consent_given_on", "consent_version", "consent_withdrawn_on"]
 # Derived by the retention rule (app/clients/retention.py): shown, never entered.
 _DELETION = ["delete_after"]
 
@@ -52,21 +53,22 @@ class ClientView(IqModelView):
     datamodel = SQLAInterface(Client)
     class_permission_name = CLIENTS
     owning_partner = True
-    related_views = [CaseView]
+    related_views = [CaseView, ConsentView]
     show_template = "clients/show.html"  # erasure and Art. 15 buttons, "Verlauf" (history) tab
     extra_args = {"history_kind": "client"}
     list_columns = ["client_number", "last_name", "first_name", "birth_date", "gender", "citizenship",
                     "partner"]
     search_columns = ["client_number", "last_name", "first_name", "birth_date", "gender", "citizenship",
                       "partner", "district"]
-    add_columns = ["partner"] + _PERSON + _RESIDENCE + _CONTACT + _CONSENT + ["create_anyway"]
-    form_only_fields = ("create_anyway",)
-    edit_columns = _PERSON + _RESIDENCE + _CONTACT + _CONSENT + ["version"]
+    add_columns = (["partner"] + _PERSON + _RESIDENCE + _CONTACT + list(CONSENT_FIELD_NAMES)
+                   + ["create_anyway"])
+    form_only_fields = ("create_anyway",) + CONSENT_FIELD_NAMES
+    edit_columns = _PERSON + _RESIDENCE + _CONTACT + ["version"]
     show_fieldsets = [
         (_l("Client"), {"fields": ["client_number", "partner"] + _PERSON}),
         (_l("Residence and work"), {"fields": _RESIDENCE}),
         (_l("Contact data"), {"fields": _CONTACT}),
-        (_l("Consent and deletion"), {"fields": _CONSENT + _DELETION, "expanded": False}),
+        (_l("Consent and deletion"), {"fields": _DELETION, "expanded": False}),
     ]
     label_columns = {
         "client_number": _l("Client number"), "partner": _l("Partner"), "first_name": _l("First name"),
@@ -77,19 +79,17 @@ class ClientView(IqModelView):
         "residence_status": _l("Residence status"), "german_level": _l("German level"),
         "employment_status": _l("Employment status"),
         "counselling_language": _l("Counselling language (ISO 639-1)"), "phone": _l("Phone"),
-        "email": _l("E-mail"), "consent_given_on": _l("Consent given on"),
-        "consent_version": _l("Consent version"), "consent_withdrawn_on": _l("Consent withdrawn on"),
-        "delete_after": _l("Delete after"), "version": _l("Version"),
+        "email": _l("E-mail"), "delete_after": _l("Delete after"), "version": _l("Version"),
     }
     add_form_extra_fields = {
-        "partner": partner_field(_l("Partner")), **_form_fields(),
+        "partner": partner_field(_l("Partner")), **_form_fields(), **consent_fields(),
         "create_anyway": BooleanField(_l("Create anyway"),
                                       description=_l("Only when the client shown as a possible duplicate "
                                                      "is another person.")),
     }
     edit_form_extra_fields = {**_form_fields(), "version": version_field()}
     formatters_columns = {
-        **date_formatters("birth_date", "consent_given_on", "consent_withdrawn_on", "delete_after"),
+        **date_formatters("birth_date", "delete_after"),
         **{name: enum_formatter(enum) for name, (_label, enum, _req) in _ENUMS.items()},
         **{name: country_formatter for name in _COUNTRIES},
     }
@@ -105,15 +105,17 @@ class ClientView(IqModelView):
     def process_form(self, form, is_created):
         # Views are shared between requests: the confirmation travels on ``g``, not on ``self``.
         g.iq_create_anyway = bool(is_created and form.create_anyway.data)
+        g.iq_counselling_consent = submitted(form) if is_created else None
 
     def pre_add(self, item):
-        """Refuse a likely duplicate within the partner unless the user confirmed it is another person."""
-        if g.get("iq_create_anyway"):
-            return
-        found = find_duplicates(self.datamodel.session, item.partner_id, item.birth_date,
-                                item.first_name, item.last_name)
-        if found:
-            raise DomainError(duplicate_message(found), field="create_anyway")
+        """Refuse a likely duplicate within the partner unless the user confirmed it is another person;
+        record the counselling consent ticked in the form (the model then accepts the names)."""
+        if not g.get("iq_create_anyway") and not item.anonymous:
+            found = find_duplicates(self.datamodel.session, item.partner_id, item.birth_date,
+                                    item.first_name, item.last_name)
+            if found:
+                raise DomainError(duplicate_message(found), field="create_anyway")
+        record_from_form(self.datamodel.session, item, g.get("iq_counselling_consent"))
 
 
 def duplicate_message(clients):

@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
+from app.clients.consent_forms import consent_fields
 from app.core.enums import (CHANNELS, ENQUIRERS, GENDERS, OUTCOMES, QUALIFICATION_TYPES,
                             REFERRAL_SOURCES)
 from app.core.dates import DateInputField
@@ -66,4 +67,11 @@ class QuickEntryForm(FlaskForm):
     create_anyway = BooleanField(_l("Create a new client anyway"))
 
     def new_client_given(self):
+        """A new client is entered by its birth date (anonymous counselling) and, with the
+        counselling consent, its names."""
         return any(self[name].data for name in ("first_name", "last_name", "birth_date"))
+
+
+# Checkbox, text version (default: the current text), how and when given: as on the client form.
+for _name, _field in consent_fields().items():
+    setattr(QuickEntryForm, _name, _field)

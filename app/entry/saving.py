@@ -2,12 +2,15 @@
 from flask_babel import lazy_gettext as _l
 
 from app.cases.models import Case, Contact
+from app.clients.consent import has_consent
+from app.clients.consent_forms import record_from_form, submitted
 from app.clients.models import Client
 from app.core.errors import DomainError
 from app.entry.forms import CASE_FIELDS, CLIENT_FIELDS
 from app.security.scoping import owning_partner_id
 
-NO_CLIENT = _l("Choose an existing client or enter the new client's name and birth date.")
+NO_CLIENT = _l("Choose an existing client or enter the new client's birth date (and, with the counselling "
+               "consent, the name).")
 
 
 def save_entry(session, form, user):
@@ -25,6 +28,10 @@ def save_entry(session, form, user):
             client = Client(partner_id=owning_partner_id(form.partner.data),
                             **{name: form[name].data for name in CLIENT_FIELDS})
             session.add(client)
+        consent = submitted(form)
+        if consent is not None and not has_consent(client, "counselling", on=consent["given_on"] or form.opened_on.data):
+            # The consent recorded in the same form (checkbox + text version), before the client's rules run.
+            record_from_form(session, client, consent, default_day=form.opened_on.data)
         case = Case(partner_id=client.partner_id, client=client, opened_on=form.opened_on.data,
                     counsellor_id=user_id, **_case_values(form))
         contact = Contact(case=case, partner_id=client.partner_id, date=form.opened_on.data,

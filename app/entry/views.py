@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.cases.models import Contact
 from app.catalogues.models import CompetentBody
+from app.clients.consent import ConsentText
 from app.clients.duplicates import find_duplicates
 from app.core.errors import DomainError, ScopeError
 from app.core.views import DATABASE_MESSAGE
@@ -78,7 +79,7 @@ class QuickEntryView(BaseView):
         return self.render_template(
             "entry/quick.html", form=form, duplicates=duplicates, countries=country_names(),
             occupations=catalogue, occupation_facts=_occupation_facts(catalogue), periods=_periods(), partner_states={p.id: p.state for p in partners},
-            single_partner=len(partners) == 1,
+            single_partner=len(partners) == 1, consent_texts=_current_texts(),
         )
 
     @staticmethod
@@ -118,6 +119,15 @@ class QuickEntryView(BaseView):
         if field_name and field_name in form:
             form[field_name].errors = list(form[field_name].errors) + [message]
         flash(message, "danger")
+
+
+def _current_texts():
+    """The newest counselling text per language, to print for the client (PDF links)."""
+    texts = {}
+    for text in db.session.execute(select(ConsentText).where(ConsentText.purpose == "counselling")
+                                   .order_by(ConsentText.created_at, ConsentText.id)).scalars():
+        texts[text.language] = text
+    return sorted(texts.values(), key=lambda text: (text.language != "de", text.language))
 
 
 def _own_partners():

@@ -47,6 +47,7 @@ REPORTS = "Reports"
 AUDIT = "Audit"
 USERS = "PartnerUsers"
 DATA_PROTECTION = "DataProtection"  # retention list (Admin; PartnerAdmin for its partners)
+CONSENT_TEXTS = "ConsentTexts"  # versioned consent texts: Admin writes, Staff/PartnerAdmin read (PDF)
 EXPORTS = "Exports"  # case exports; columns depend on CLIENTS read access (personal or pseudonymous)
 _EXPORT_MENUS = ("Case export CSV", "Case export Excel")
 
@@ -78,18 +79,18 @@ FAB_ROLES = {
     "Admin": [[".*", ".*"]],
     "PartnerAdmin": _SELF_SERVICE
     + _read(CLIENTS, CASES, TRAININGS, FUNDING, PARTNERS, FUNDING_PERIODS, CATALOGUES, REPORTS, AUDIT, EXPORTS,
-            DATA_PROTECTION)
+            DATA_PROTECTION, CONSENT_TEXTS)
     + _write(USERS)
     + _menus("Counselling", "Clients", "Cases", "Contacts", "Network", "Partners", "Funding periods",
              "Funding", "Trainings", "Catalogues", "Reference occupations", "Competent bodies",
-             "Countries", "Reports", "Dashboard", "Management summary", "Administration",
+             "Countries", "Consent texts", "Reports", "Dashboard", "Management summary", "Administration",
              "Users of my partners", "Audit trail", "Retention", *_EXPORT_MENUS),
     "Staff": _SELF_SERVICE
     + _write(CLIENTS, CASES, TRAININGS)
     + _delete(TRAININGS)
-    + _read(PARTNERS, FUNDING_PERIODS, CATALOGUES, EXPORTS)
+    + _read(PARTNERS, FUNDING_PERIODS, CATALOGUES, EXPORTS, CONSENT_TEXTS)
     + _menus("Counselling", "New counselling", "Clients", "Cases", "Contacts", "Import", "Network", "Partners", "Funding periods",
-             "Trainings", "Catalogues", "Reference occupations", "Competent bodies", "Countries",
+             "Trainings", "Catalogues", "Reference occupations", "Competent bodies", "Countries", "Consent texts",
              "Reports", *_EXPORT_MENUS),
     "Management": _SELF_SERVICE
     + _read(TRAININGS, FUNDING, PARTNERS, FUNDING_PERIODS, CATALOGUES, REPORTS, EXPORTS)

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from app.cases.models import Case, Contact, age_band_on
 from app.catalogues.models import ReferenceOccupation
+from app.clients.consent import Consent, current_text_version
 from app.clients.models import Client
 from app.clients.retention import refresh_dates
 from app.core.errors import DomainError
@@ -37,11 +38,13 @@ from app.trainings.models import Training
 NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CHUNK = 50000
 EXTRA_CASE_DAYS = 730  # further cases of a client follow the first within two years
+ANONYMOUS_EVERY = 12  # every 12th client is counselled anonymously (no names, no consent)
 
 
 @dataclass
 class DemoCounts:
     clients: int = 0
+    consents: int = 0
     cases: int = 0
     contacts: int = 0
     trainings: int = 0
@@ -93,6 +96,7 @@ class _Generator:
             "EMPLOYMENT", "NON_EU_STATUS", "TARGET_INSTITUTIONS")}
         self.occupations = self._occupations_by_type(session)
         self.numbers = set()
+        self.text_version = current_text_version(session, "counselling", "de") or "2026-1"
 
     @staticmethod
     def _occupations_by_type(session):
@@ -149,7 +153,7 @@ class _Generator:
         born_in = "KZ" if citizenship == "RU" and rng.random() < 0.2 else citizenship
         second = "DE" if status == "german_citizen" else None
         created = self.stamp(first_day)
-        row = (
+        row = [
             client_id, partner.id, self.client_number(partner), first_name, last_name, birth, gender,
             citizenship, second, born_in,
             rng.choice(d.DISTRICTS[partner.state]) if residence == partner.state else None,
@@ -157,9 +161,17 @@ class _Generator:
             "de" if rng.random() < 0.55 else language,
             f"+49 {rng.randint(300, 399)} {rng.randint(100000, 9999999)}" if rng.random() < 0.6 else None,
             f"client{client_id}@example.org" if rng.random() < 0.4 else None,
-            first_day, "2011-07", None, 1, created, created,  # delete_after: refresh_dates below
-        )
-        return row, (client_id, partner, first_day, birth, citizenship)
+            None, 1, created, created,  # delete_after: refresh_dates below
+        ]
+        if client_id % ANONYMOUS_EVERY == 0:
+            # Counselled anonymously (by phone, no consent): only the statistical fields.
+            row[3] = row[4] = row[10] = row[17] = row[18] = None
+            consent = None
+        else:
+            # Names need the counselling consent (app.clients.consent), given at the first contact.
+            consent = (client_id, partner.id, "counselling", first_day, self.text_version, "de", "signed_form",
+                       None, created, created)
+        return tuple(row), (client_id, partner, first_day, birth, citizenship), consent
 
     def case(self, case_id, client, opened):
         rng = self.rng
@@ -246,8 +258,9 @@ class _Generator:
 _CLIENT_COLUMNS = ("id", "partner_id", "client_number", "first_name", "last_name", "birth_date", "gender",
                    "citizenship", "second_citizenship", "country_of_birth", "district", "residence_state",
                    "year_of_entry", "residence_status", "german_level", "employment_status",
-                   "counselling_language", "phone", "email", "consent_given_on", "consent_version",
-                   "delete_after", "version", "created_at", "updated_at")
+                   "counselling_language", "phone", "email", "delete_after", "version", "created_at", "updated_at")
+_CONSENT_COLUMNS = ("client_id", "partner_id", "purpose", "given_on", "text_version", "language", "given_how",
+                    "withdrawn_on", "created_at", "updated_at")
 _CASE_COLUMNS = ("id", "partner_id", "client_id", "funding_period_id", "opened_on", "closed_on", "status",
                  "enquirer", "referral_source", "qualification_title", "qualification_type",
                  "qualification_country", "qualification_year", "reference_occupation_id", "regulated",
@@ -280,15 +293,18 @@ def load_demo(session, clients=2000, cases=5000, seed=1):
     client_table, case_table, contact_table, training_table, funding_table = tables
     counts = DemoCounts()
     first_client = writer.next_id(client_table)
-    owners = []
+    owners, consents = [], []
 
     def client_rows():
         for n in range(clients):
-            row, owner = gen.client(first_client + n)
+            row, owner, consent = gen.client(first_client + n)
             owners.append(owner)
+            if consent is not None:
+                consents.append(consent)
             yield row
 
     counts.clients = writer.write(client_table, _CLIENT_COLUMNS, client_rows())
+    counts.consents = writer.write(Consent.__table__, _CONSENT_COLUMNS, consents)
     next_case, next_contact = writer.next_id(case_table), writer.next_id(contact_table)
     for start in range(0, cases, CHUNK):
         # Cases and their contacts go out in chunks: bounded memory, contacts after their cases.
@@ -311,11 +327,11 @@ def load_demo(session, clients=2000, cases=5000, seed=1):
         counts.contacts += writer.write(contact_table, _CONTACT_COLUMNS, contact_rows)
     counts.trainings = writer.write(training_table, _TRAINING_COLUMNS, gen.trainings(writer.next_id(training_table)))
     counts.funding = writer.write(funding_table, _FUNDING_COLUMNS, gen.funding(writer.next_id(funding_table), cases))
-    writer.finish(tables)
+    writer.finish(tables + [Consent.__table__])
     refresh_dates(session)  # delete_after by the retention rule, from the contacts just written
     session.connection().execute(AuditEvent.__table__.insert(), [dict(
         at=utcnow(), actor="iq demo", action="insert", table_name="demo_data", record_id=f"seed={seed}",
         new_values=asdict(counts),
     )])
-    writer.analyse(tables)
+    writer.analyse(tables + [Consent.__table__])
     return counts

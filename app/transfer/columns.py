@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
+from app.clients.consent import NEW_CONSENT_MANNERS_ENUM
 from app.core.enums import (CHANNELS, EMPLOYMENT_STATUSES, ENQUIRERS, GENDERS, GERMAN_LEVELS,
                             LEGAL_BASES, NOTICE_RESULTS, OUTCOMES, QUALIFICATION_TYPES,
                             REFERRAL_SOURCES, RESIDENCE_STATES, RESIDENCE_STATUSES)
@@ -17,7 +18,7 @@ from app.core.enums import (CHANNELS, EMPLOYMENT_STATUSES, ENQUIRERS, GENDERS, G
 class Column:
     header: str
     field: str
-    target: str  # "client", "case", "contact" or "link" (attach to an existing client)
+    target: str  # "client", "case", "contact", "consent" or "link" (attach to an existing client)
     kind: str  # text, date, int, bool, enum, country, occupation
     required: bool = False
     enumeration: object = None
@@ -30,8 +31,10 @@ COLUMNS = [
     Column(CLIENT_NUMBER, "client_number", "link", "text",
            help=_l("Optional: attaches the case to an existing client of your partner; "
                    "the client columns may then stay empty.")),
-    Column("Vorname", "first_name", "client", "text", True),
-    Column("Nachname", "last_name", "client", "text", True),
+    Column("Vorname", "first_name", "client", "text",
+           help=_l("Names, contact data and district need the counselling consent (columns “Einwilligung "
+                   "Beratung”); without it leave them empty: the client is counselled anonymously.")),
+    Column("Nachname", "last_name", "client", "text"),
     Column("Geburtsdatum", "birth_date", "client", "date", True),
     Column("Geschlecht", "gender", "client", "enum", enumeration=GENDERS,
            help=_l("Empty means “not stated”.")),
@@ -48,6 +51,12 @@ COLUMNS = [
            help=_l("Language code, e.g. de, en, ar, ru.")),
     Column("Telefon", "phone", "client", "text"),
     Column("E-Mail", "email", "client", "text"),
+    Column("Einwilligung Beratung", "given_on", "consent", "date",
+           help=_l("Date of the counselling consent of a new client; empty for anonymous counselling.")),
+    Column("Einwilligung Art", "given_how", "consent", "enum", enumeration=NEW_CONSENT_MANNERS_ENUM,
+           help=_l("How the consent was given; required with the consent date.")),
+    Column("Einwilligung Textversion", "text_version", "consent", "text",
+           help=_l("Empty means the current text in the client's counselling language (or German).")),
     Column("Beratungsbeginn", "opened_on", "case", "date", True,
            help=_l("Inside the programme window; the funding period is derived from it.")),
     Column("Abschluss", "closed_on", "case", "date", help=_l("Empty while the case is open.")),

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.cases.models import Case, Contact
+from app.clients.consent_service import record_consent
 from app.clients.models import Client
 from app.core.errors import DomainError
 from app.partners.models import Partner
@@ -148,7 +149,7 @@ class Importer:
         if unknown:
             raise FileRefused(_l("Unknown columns: %(columns)s. Please use the template.",
                                  columns=", ".join(unknown)))
-        required = {"opened_on"} | ({"first_name", "last_name", "birth_date", "citizenship"}
+        required = {"opened_on"} | ({"birth_date", "citizenship"}
                                     if "client_number" not in seen else set())
         missing = [_HEADER_OF_FIELD[f] for f in sorted(required - seen)]
         if missing:
@@ -178,7 +179,7 @@ class Importer:
     def _import_row(self, number, cells, existing):
         self.result.rows += 1
         errors_before = len(self.result.errors)
-        parsed = {"link": {}, "client": {}, "case": {}, "contact": {}}
+        parsed = {"link": {}, "client": {}, "case": {}, "contact": {}, "consent": {}}
         for column, raw in cells:
             try:
                 parsed[column.target][column.field] = self.lookups.parse(column, raw)
@@ -186,7 +187,8 @@ class Importer:
                 self._error(number, column.header, error.message)
         if len(self.result.errors) > errors_before:
             return
-        client, is_new = self._client(number, parsed["link"].get("client_number"), parsed["client"], existing)
+        client, is_new = self._client(number, parsed["link"].get("client_number"), parsed["client"], existing,
+                                      parsed["consent"])
         case = self._case(number, client, parsed["case"])  # built even without a client: all errors of the row
         contact = self._contact(number, case, parsed["contact"])
         if client is None or len(self.result.errors) > errors_before:
@@ -208,7 +210,7 @@ class Importer:
         self.result.clients += int(is_new)
         self.result.contacts += int(contact is not None)
 
-    def _client(self, number, client_number, fields, existing):
+    def _client(self, number, client_number, fields, existing, consent):
         if client_number:
             client = existing.get(client_number)
             if client is None:
@@ -217,17 +219,41 @@ class Importer:
             return client, False
         key = (str(fields.get("first_name") or "").casefold(), str(fields.get("last_name") or "").casefold(),
                fields.get("birth_date"))
-        if key in self.clients_in_file:
+        named = bool(key[0] or key[1])  # anonymous rows are different people, never merged
+        if named and key in self.clients_in_file:
             return self.clients_in_file[key], False
         client = Client(partner=self.partner, partner_id=self.partner.id)
         fields.setdefault("gender", None)
         fields["gender"] = fields["gender"] or "not_stated"
         for name in ("first_name", "last_name", "citizenship"):
             fields.setdefault(name, None)
-        if not self._assign(number, client, fields):
+        if not self._assign(number, client, fields) or not self._consent(number, client, consent):
             return None, False
-        self.clients_in_file[key] = client
+        if named:
+            self.clients_in_file[key] = client
         return client, True
+
+    def _consent(self, number, client, values):
+        """The new client's counselling consent (columns "Einwilligung …"), recorded before the
+        client's rules run, so that its names are accepted (app.clients.consent)."""
+        if not values.get("given_on"):
+            if values.get("given_how") or values.get("text_version"):
+                self._error(number, _HEADER_OF_FIELD["given_on"], _l("The date of the consent is required."))
+                return False
+            return True
+        if not values.get("given_how"):
+            self._error(number, _HEADER_OF_FIELD["given_how"],
+                        _l("Say how the consent was given (signed form, verbal or e-mail)."))
+            return False
+        try:
+            consent = record_consent(self.session, client, "counselling", values["given_on"], values["given_how"],
+                                     values.get("text_version"))
+            with self.session.no_autoflush:
+                consent.validate()
+        except DomainError as error:
+            self._error(number, _HEADER_OF_FIELD.get(error.field, _HEADER_OF_FIELD["given_on"]), error.message)
+            return False
+        return True
 
     def _case(self, number, client, fields):
         case = Case(partner=self.partner, partner_id=self.partner.id, client=client,
