@@ -118,6 +118,8 @@ def _clean_data(request):
         with admin_engine.begin() as conn:
             for table in _DATA_TABLES:
                 conn.execute(text(f"DELETE FROM {table}"))
+            # Consent texts published by a test (the seeded ones are version 2026-1).
+            conn.execute(text("DELETE FROM consent_text WHERE version <> '2026-1'"))
             _empty_access_log(conn)
             conn.execute(text(
                 "DELETE FROM ab_user_role WHERE user_id IN (SELECT id FROM ab_user WHERE username LIKE 't_%')"

@@ -3,7 +3,7 @@ import itertools
 from datetime import date
 
 from app.cases.models import Case, Contact
-from app.clients.consent import Consent
+from app.clients.consent import Consent, ConsentText
 from app.clients.models import Client
 from app.funding.models import Funding, FundingPeriod
 from app.partners.models import Partner
@@ -69,6 +69,10 @@ class Factories:
         values = dict(purpose="counselling", given_on=date(2013, 3, 14), text_version="2026-1",
                       language="de", given_how="signed_form")
         values.update(fields)
+        # A consent names an existing text version (Consent.validate): publish it if a test names a new one.
+        key = dict(purpose=values["purpose"], version=values["text_version"], language=values["language"])
+        if self.session.query(ConsentText).filter_by(**key).first() is None:
+            self.session.add(ConsentText(text=f"Text {values['text_version']}", **key))
         return self._save(Consent(client=client, partner=client.partner, **values), commit)
 
     def _save(self, obj, commit):
