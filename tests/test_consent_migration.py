@@ -1,4 +1,4 @@
-"""Migration d9e0f1a2b3c4: the client's former consent columns become consent rows, then are dropped.
+"""Migration 5c0e7a91d3b2: the client's former consent columns become consent rows, then are dropped.
 
 Runs on its own SQLite file (the suite's database is at head): migrate to the revision before,
 write clients with the old columns, migrate to head, and find their consents as rows.
@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlalchemy import create_engine, inspect, text
 
-BEFORE = "c8d9e0f1a2b3"
+BEFORE = "d9e0f1a2b3c4"
 
 
 def test_old_consent_columns_become_consent_rows_and_are_dropped(tmp_path):

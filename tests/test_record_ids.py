@@ -1,7 +1,7 @@
 """Issue 8.9: a deleted record's id is never handed to a new one, so the audit never mixes two records.
 
 SQLite reuses the highest deleted rowid unless the table is ``AUTOINCREMENT``; the models declare
-``sqlite_autoincrement=True`` and migration d9e0f1a2b3c4 rebuilds existing SQLite tables. Alembic's
+``sqlite_autoincrement=True`` and migration 5c0e7a91d3b2 rebuilds existing SQLite tables. Alembic's
 autogenerate does not compare this option, so the agreement of models and migrated schema is
 checked here.
 """

@@ -27,7 +27,7 @@ CONSENT_MANNERS = Enumeration(
      ("not_recorded", _l("not recorded (taken over from the former consent fields)"))],
 )
 #: How a consent can be given today; ``not_recorded`` only marks consents migrated from the
-#: former single consent columns of the client (migration d9e0f1a2b3c4).
+#: former single consent columns of the client (migration 5c0e7a91d3b2).
 NEW_CONSENT_MANNERS = ("signed_form", "verbal", "email")
 NEW_CONSENT_MANNERS_ENUM = Enumeration(
     "consent_manner", [item for item in CONSENT_MANNERS.items if item[0] in NEW_CONSENT_MANNERS])

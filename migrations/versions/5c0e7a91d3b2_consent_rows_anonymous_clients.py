@@ -3,16 +3,16 @@
 (manner ``not_recorded``: the old columns did not say how it was given) and are dropped. (Names
 may be empty since c8d9e0f1a2b3: an anonymous client holds only the statistical fields.)
 
-Revision ID: d9e0f1a2b3c4
-Revises: c8d9e0f1a2b3
+Revision ID: 5c0e7a91d3b2
+Revises: d9e0f1a2b3c4
 """
 from datetime import datetime
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "d9e0f1a2b3c4"
-down_revision = "c8d9e0f1a2b3"
+revision = "5c0e7a91d3b2"
+down_revision = "d9e0f1a2b3c4"
 branch_labels = None
 depends_on = None
 
