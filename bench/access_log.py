@@ -16,9 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text  # noqa: E402
-
-from bench.support import PASSWORD, ensure_user, run_as_ordinary_role  # noqa: E402
+from bench.support import PASSWORD, ensure_user, reset_schema, run_as_ordinary_role  # noqa: E402
 from config import TestConfig, normalise_database_url  # noqa: E402
 
 
@@ -31,11 +29,7 @@ def build(url):
     from app.setup.demo import load_demo
     from app.setup.reference_data import seed_reference_data
 
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+    reset_schema(url)  # refuses any database that is not a bench database
     app = create_app(TestConfig(url))
     app.config["WTF_CSRF_ENABLED"] = False
     with app.app_context(), system_scope():

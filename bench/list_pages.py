@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, event, text  # noqa: E402
 
-from bench.support import PASSWORD, ensure_user, run_as_ordinary_role  # noqa: E402
+from bench.support import PASSWORD, ensure_user, reset_schema, run_as_ordinary_role  # noqa: E402
 from config import TestConfig, normalise_database_url  # noqa: E402
 
 STOCK = "/stockcaseview"
@@ -38,10 +38,7 @@ def build(url, clients, cases):
     from app.setup.demo import load_demo
     from app.setup.reference_data import seed_reference_data
 
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+    reset_schema(url)  # refuses any database that is not a bench database
     app = create_app(TestConfig(url))
     with app.app_context(), system_scope():
         upgrade()
@@ -51,6 +48,7 @@ def build(url, clients, cases):
         load_demo(db.session, clients=clients, cases=cases, seed=1)
         db.session.commit()
         print(f"data: {cases:,} cases, {clients:,} clients loaded by iq demo in {time.perf_counter() - started:.0f} s")
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text("VACUUM ANALYZE"))
     engine.dispose()

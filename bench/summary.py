@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from bench.support import ensure_user, run_as_ordinary_role  # noqa: E402
+from bench.support import ensure_user, reset_schema, run_as_ordinary_role  # noqa: E402
 from config import TestConfig, normalise_database_url  # noqa: E402
 
 SYNTHETIC = """
@@ -96,10 +96,7 @@ def build(url, clients, cases):
     from app.security.scoping import system_scope
     from app.setup.reference_data import seed_reference_data
 
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+    reset_schema(url)  # refuses any database that is not a bench database
     app = create_app(TestConfig(url))
     with app.app_context():
         upgrade()
@@ -107,6 +104,7 @@ def build(url, clients, cases):
             seed_reference_data(db.session)
             db.session.commit()
     started = time.perf_counter()
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.begin() as conn:
         for statement in SYNTHETIC.split(";\n"):
             if statement.strip():

@@ -3,7 +3,41 @@
 The local PostgreSQL login is a superuser, and superusers bypass row-level security; production
 runs as an ordinary role, so the figures are taken that way too (as in tests/conftest.py).
 """
+import re
+
 APP_ROLE = "iq_app_bench"
+# A database the bench scripts may wipe: its name contains "bench" as a word (perf_bench, iq_bench,
+# bench_1m, SOME_BENCH_DB). Anything else (iq, test, test_<helper>, a production name) is refused.
+_BENCH_NAME = re.compile(r"(^|[_-])bench([_-]|\d*$)", re.IGNORECASE)
+
+
+class NotABenchDatabase(SystemExit):
+    pass
+
+
+def is_bench_database(url):
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "postgresql" and bool(_BENCH_NAME.search(parsed.database or ""))
+
+
+def reset_schema(url):
+    """Drop and recreate the ``public`` schema of a bench database; refuse any other database."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    if not is_bench_database(url):
+        raise NotABenchDatabase(
+            f"refusing to drop the schema of {make_url(url).render_as_string(hide_password=True)!s}: "
+            "bench scripts only wipe PostgreSQL databases whose name contains 'bench' (e.g. perf_bench)")
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
 PASSWORD = "Bench-Passw0rd!"
 
 

@@ -106,3 +106,80 @@ def test_access_log_api_scope(client, api_token, login_as, factories, ctx):
     staff = api_token(*STAFF)
     assert client.get("/api/v1/access_log/", headers=staff).status_code == 403
     assert client.delete(f"/api/v1/access_log/{foreign.id}", headers=reader).status_code == 405
+
+
+def test_client_list_logs_every_client_on_the_page(login_as, factories, ctx):
+    web = login_as("t_staff", "Staff", ("migra",))
+    shown = [factories.client(partner="migra") for _ in range(3)]
+    factories.client(partner="genres")  # not visible, not logged
+    assert web.get("/clientview/list/").status_code == 200
+    assert _logged(ctx) == sorted((c.id, "/clientview/list/", "t_staff") for c in shown)
+    ctx.rollback()
+    web.get("/clientview/list/?psize_ClientView=1&page_ClientView=0")
+    assert len([r for r in _logged(ctx) if r[1] == "/clientview/list/"]) == 4  # one more: the page's client
+
+
+@pytest.mark.parametrize("page", ["show", "edit"])
+def test_case_page_logs_its_client(page, login_as, factories, ctx):
+    web = login_as("t_staff", "Staff", ("migra",))
+    case = factories.case(partner="migra")
+    path = f"/caseview/{page}/{case.id}"
+    assert web.get(path).status_code == 200
+    assert (case.client_id, path, "t_staff") in _logged(ctx)
+    assert {cid for cid, _p, _a in _logged(ctx)} == {case.client_id}
+
+
+def test_case_and_contact_lists_log_the_clients_they_name(login_as, factories, ctx):
+    web = login_as("t_staff", "Staff", ("migra",))
+    case = factories.case(partner="migra")
+    contact = factories.contact(case)
+    other = factories.case(partner="genres")
+    factories.contact(other)
+    assert web.get("/caseview/list/").status_code == 200
+    assert web.get("/contactview/list/").status_code == 200
+    assert web.get(f"/contactview/show/{contact.id}").status_code == 200
+    assert _logged(ctx) == sorted([(case.client_id, "/caseview/list/", "t_staff"),
+                                   (case.client_id, "/contactview/list/", "t_staff"),
+                                   (case.client_id, f"/contactview/show/{contact.id}", "t_staff")])
+
+
+def test_another_partners_case_page_is_404_and_not_logged(login_as, factories, ctx):
+    web = login_as("t_staff", "Staff", ("migra",))
+    other = factories.case(partner="genres")
+    assert web.get(f"/caseview/show/{other.id}").status_code == 404
+    assert _logged(ctx) == []
+
+
+@pytest.fixture
+def broken_log(monkeypatch):
+    """The log's write fails (e.g. its table is locked or the disk is full)."""
+    from sqlalchemy.exc import OperationalError
+
+    from app.security import access_log
+
+    def fail(db, clients, exports):
+        raise OperationalError("INSERT INTO access_log", {}, Exception("disk full"))
+
+    monkeypatch.setattr(access_log, "_insert_rows", fail)
+
+
+def test_page_is_withheld_when_its_reading_cannot_be_logged(broken_log, login_as, factories, ctx, caplog):
+    web = login_as("t_staff", "Staff", ("migra",))
+    record = factories.client(partner="migra", last_name="Unloggable")
+    response = web.get(f"/clientview/show/{record.id}")
+    assert response.status_code == 503
+    body = response.get_data(as_text=True)
+    assert "Unloggable" not in body and "could not be recorded" in body
+    assert response.headers["Cache-Control"] == "no-store"
+    assert any("page withheld" in r.getMessage() and str(record.id) in r.getMessage() for r in caplog.records)
+    assert _logged(ctx) == []
+    assert web.get("/partnerview/list/").status_code == 200  # pages without personal data still work
+
+
+def test_api_answer_is_withheld_when_its_reading_cannot_be_logged(broken_log, client, api_token, factories):
+    headers = api_token(*STAFF)
+    record = factories.client(partner="migra", last_name="Unloggable")
+    response = client.get(f"/api/v1/client/{record.id}", headers=headers)
+    assert response.status_code == 503
+    assert "Unloggable" not in response.get_data(as_text=True)
+    assert "could not be recorded" in response.get_json()["message"]

@@ -11,6 +11,7 @@ from flask_appbuilder import expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _, lazy_gettext as _l
+from sqlalchemy import select
 from wtforms import StringField
 from wtforms.validators import DataRequired
 
@@ -25,6 +26,7 @@ from app.core.filters import FilterClientNameOrNumber
 from app.core.forms import AjaxRelatedField, RelatedSource, country_field, enum_field
 from app.core.views import (STALE_MESSAGE, BulkDeleteMixin, IqModelView, country_formatter, date_formatters,
                             enum_formatter, version_field, yes_no)
+from app.security.access_log import LogsClientReads
 from app.security.roles import CASES, READ_WRITE
 from app.security.scoping import log_denied
 from app.transfer.widgets import ExportListWidget
@@ -56,7 +58,7 @@ _CONTACT_LABELS = {
 }
 
 
-class ContactView(BulkDeleteMixin, IqModelView):
+class ContactView(LogsClientReads, BulkDeleteMixin, IqModelView):
     singular = _l("Contact")
     plural = _l("Contacts")
     datamodel = SQLAInterface(Contact)
@@ -86,6 +88,12 @@ class ContactView(BulkDeleteMixin, IqModelView):
     formatters_columns = {**date_formatters("date"), "kind": enum_formatter(CONTACT_KINDS), "case": case_label,
                           "channel": enum_formatter(CHANNELS),
                           "counsellor": lambda user: str(user) if user else ""}
+
+    def client_ids_for(self, pks):
+        """The case shown with each contact names its client (read-access log)."""
+        return self.datamodel.session.execute(
+            select(Case.client_id).join(Contact, Contact.case_id == Case.id).where(Contact.id.in_(pks))
+        ).scalars().all()
 
     def requested_partner(self, form):
         return form.case.data.partner_id if form.case.data is not None else None
@@ -147,7 +155,7 @@ def _form_fields():
     return fields
 
 
-class CaseView(IqModelView):
+class CaseView(LogsClientReads, IqModelView):
     singular = _l("Case")
     plural = _l("Cases")
     # Only indexed columns are sortable: a network-wide sort on anything else orders a million rows.
@@ -202,6 +210,10 @@ class CaseView(IqModelView):
         "client": client_link,  # "Nachname, Vorname (Nr.)" with a link for Staff; the number otherwise
     }
     method_permission_name = {**READ_WRITE, "close": "write"}
+
+    def client_ids_for(self, pks):
+        """Case pages and lists show the client's name and the notes (read-access log)."""
+        return self.datamodel.session.execute(select(Case.client_id).where(Case.id.in_(pks))).scalars().all()
 
     def requested_partner(self, form):
         return form.client.data.partner_id if form.client.data is not None else None

@@ -15,7 +15,7 @@ from app.core.errors import DomainError
 from app.core.models import format_date
 from app.core.views import (IqModelView, country_formatter, date_formatters, enum_formatter,
                             version_field)
-from app.security.access_log import note_clients
+from app.security.access_log import LogsClientReads
 from app.security.roles import CLIENTS
 
 _PERSON = ["first_name", "last_name", "birth_date", "gender", "citizenship", "second_citizenship",
@@ -47,7 +47,9 @@ def _form_fields():
     return fields
 
 
-class ClientView(IqModelView):
+class ClientView(LogsClientReads, IqModelView):
+    """List, show and edit pages show names: each displayed client is noted in the read-access log."""
+
     singular = _l("Client")
     plural = _l("Clients")
     datamodel = SQLAInterface(Client)
@@ -93,14 +95,6 @@ class ClientView(IqModelView):
         **{name: enum_formatter(enum) for name, (_label, enum, _req) in _ENUMS.items()},
         **{name: country_formatter for name in _COUNTRIES},
     }
-
-    def _show(self, pk):
-        note_clients([pk])  # written at the end of the request, only if the page is shown
-        return super()._show(pk)
-
-    def _edit(self, pk):
-        note_clients([pk])
-        return super()._edit(pk)
 
     def process_form(self, form, is_created):
         # Views are shared between requests: the confirmation travels on ``g``, not on ``self``.

@@ -5,11 +5,21 @@ collected in ``g`` and written at the end of the request by ONE multi-row statem
 ``INSERT INTO access_log ... SELECT ... FROM client WHERE id IN (...)``, which also takes each
 client's partner (so that the log is scoped like the data) without another round trip. An export
 writes one row with its filter, not one row per exported client (1M rows would not be ≤ 1 ms).
+
+Fail closed: if the rows cannot be written, the page with personal data is NOT sent; the user gets
+a translated 503 ("could not be recorded, try again") and the log an error with path, user and
+client ids. Reasons: the log is the controller's proof of who saw whose data (GDPR Art. 5(2),
+Art. 32, and the Art. 15 report lists it); an unlogged display cannot be reconstructed afterwards,
+and a person who can make the log fail (lock or fill its table) must not get unlogged reads. The
+cost is availability: while the log cannot be written, pages with personal data are unavailable,
+everything else (lists without names, dashboards, summaries) keeps working.
+
+``LogsClientReads`` is the ModelView mixin that notes the clients of list, show and edit pages.
 """
 import logging
 from urllib.parse import parse_qsl, quote, urlencode
 
-from flask import g, has_request_context, request
+from flask import g, has_request_context, jsonify, make_response, request
 from sqlalchemy import bindparam, insert, literal, select, text
 
 from app.core.models import utcnow
@@ -64,45 +74,81 @@ def write_pending(response):
     exports = g.pop("_iq_access_exports", None)
     if not clients and not exports:
         return response
-    from app.clients.models import Client
     from app.extensions import db
-    from app.security.models import AccessLogEntry
 
     if response.status_code >= 400:
         return response  # nothing was shown
+    try:
+        _insert_rows(db, clients, exports)
+    except Exception:
+        db.session.rollback()
+        log.error("access log could not be written, page withheld (503): path=%s user=%s clients=%s",
+                  request.path, _actor()[1], sorted(clients or ()), exc_info=True)
+        return _withheld(response)
+    return response
+
+
+def _insert_rows(db, clients, exports):
+    from app.clients.models import Client
+    from app.security.models import AccessLogEntry
+
     user_id, actor = _actor()
     now = utcnow()
     table = AccessLogEntry.__table__
-    try:
-        if db.session.get_bind().dialect.name == "postgresql":
-            # A read request's only write: without waiting for the WAL flush (a crash in the
-            # next ~0.2 s may lose these rows, never corrupt them); the fsync was most of the cost.
-            db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-        if clients:
-            by_path = {}
-            for cid, where in clients.items():
-                by_path.setdefault(where[:255], []).append(cid)
-            for where, ids in by_path.items():
-                source = select(
-                    literal(now).label("at"), literal(user_id).label("user_id"),
-                    literal(actor).label("actor"), Client.id, Client.partner_id, literal(where).label("path"),
-                ).where(Client.id.in_(bindparam("ids", expanding=True)))
-                db.session.execute(
-                    insert(table).from_select(
-                        ["at", "user_id", "actor", "client_id", "partner_id", "path"], source),
-                    {"ids": ids},
-                )
-        for description, partner_ids in exports or ():
-            # One row per partner whose names it may contain (network-wide: one row, no partner).
-            for partner in sorted(partner_ids) if partner_ids else [None]:
-                db.session.execute(insert(table).values(
-                    at=now, user_id=user_id, actor=actor, client_id=None, partner_id=partner,
-                    path=request.path[:255], detail=description))
-        db.session.commit()
-    except Exception:  # the page is already rendered; a failed log is loud in the log
-        db.session.rollback()
-        log.exception("access log could not be written: path=%s clients=%s", request.path,
-                      sorted(clients or ()))
+    if db.session.get_bind().dialect.name == "postgresql":
+        # A read request's only write: without waiting for the WAL flush (a crash in the
+        # next ~0.2 s may lose these rows, never corrupt them); the fsync was most of the cost.
+        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    if clients:
+        by_path = {}
+        for cid, where in clients.items():
+            by_path.setdefault(where[:255], []).append(cid)
+        for where, ids in by_path.items():
+            source = select(
+                literal(now).label("at"), literal(user_id).label("user_id"),
+                literal(actor).label("actor"), Client.id, Client.partner_id, literal(where).label("path"),
+            ).where(Client.id.in_(bindparam("ids", expanding=True)))
+            db.session.execute(
+                insert(table).from_select(
+                    ["at", "user_id", "actor", "client_id", "partner_id", "path"], source),
+                {"ids": ids},
+            )
+    for description, partner_ids in exports or ():
+        # One row per partner whose names it may contain (network-wide: one row, no partner).
+        for partner in sorted(partner_ids) if partner_ids else [None]:
+            db.session.execute(insert(table).values(
+                at=now, user_id=user_id, actor=actor, client_id=None, partner_id=partner,
+                path=request.path[:255], detail=description))
+    db.session.commit()
+
+
+_KEPT_HEADERS = ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy",
+                 "X-Request-ID")
+
+
+def _withheld(original):
+    """The 503 that replaces a page whose reading could not be logged (its body is never sent)."""
+    from flask_babel import gettext as _
+
+    message = _("The access to personal data could not be recorded, so the page is not shown. Please "
+                "try again in a moment; the error has been logged.")
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        response = make_response(jsonify(message=message), 503)
+    else:
+        try:
+            from app.core.errorhandlers import _answer
+
+            response = make_response(*_answer(503, message))
+        except Exception:  # the database may be what failed: the page template needs it for the menu
+            log.exception("error page could not be rendered")
+            response = make_response(message, 503)
+            response.mimetype = "text/plain"
+    for header in _KEPT_HEADERS:
+        if header in original.headers:
+            response.headers[header] = original.headers[header]
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Retry-After"] = "30"
+    original.close()
     return response
 
 
@@ -139,6 +185,36 @@ def redact(session, partner_id, values):
             connection.execute(table.update().where(table.c.id == row_id).values(detail=new[:500]))
             changed += 1
     return changed
+
+
+class LogsClientReads:
+    """ModelView mixin: list, show and edit pages note the clients whose personal data they show.
+
+    ``client_ids_for(pks)`` maps the page's primary keys to client ids (default: the records are
+    clients). The ids are read through the partner scope, so another partner's record notes nothing
+    (and answers 404 anyway); related lists inside a show page are covered as well.
+    """
+
+    def client_ids_for(self, pks):
+        return pks
+
+    def _note(self, pks):
+        pks = [int(pk) for pk in pks if str(pk).isdigit()]
+        if pks:
+            note_clients(self.client_ids_for(pks))
+
+    def _get_list_widget(self, *args, **kwargs):
+        widgets = super()._get_list_widget(*args, **kwargs)
+        self._note(widgets["list"].template_args.get("pks") or [])
+        return widgets
+
+    def _show(self, pk):
+        self._note([pk])
+        return super()._show(pk)
+
+    def _edit(self, pk):
+        self._note([pk])
+        return super()._edit(pk)
 
 
 def init_app(app):
