@@ -89,6 +89,8 @@ class ContactView(LogsClientReads, BulkDeleteMixin, IqModelView):
                           "channel": enum_formatter(CHANNELS),
                           "counsellor": lambda user: str(user) if user else ""}
 
+    client_column = "case"  # a listed contact's case names its client (read-access log)
+
     def client_ids_for(self, pks):
         """The case shown with each contact names its client (read-access log)."""
         return self.datamodel.session.execute(
@@ -211,8 +213,10 @@ class CaseView(LogsClientReads, IqModelView):
     }
     method_permission_name = {**READ_WRITE, "close": "write"}
 
+    client_column = "client"  # the list shows the client's name (read-access log)
+
     def client_ids_for(self, pks):
-        """Case pages and lists show the client's name and the notes (read-access log)."""
+        """Case pages show the client's name and the notes (read-access log)."""
         return self.datamodel.session.execute(select(Case.client_id).where(Case.id.in_(pks))).scalars().all()
 
     def requested_partner(self, form):

@@ -190,10 +190,14 @@ def redact(session, partner_id, values):
 class LogsClientReads:
     """ModelView mixin: list, show and edit pages note the clients whose personal data they show.
 
-    ``client_ids_for(pks)`` maps the page's primary keys to client ids (default: the records are
-    clients). The ids are read through the partner scope, so another partner's record notes nothing
-    (and answers 404 anyway); related lists inside a show page are covered as well.
+    ``client_column`` says how a listed row names its client: None (the rows are clients), or the
+    list column holding the row's client or case; the ids come from the rows already loaded, so a
+    list page costs no extra statement. Show and edit pages map their record with
+    ``client_ids_for(pks)``, read through the partner scope: another partner's record notes nothing
+    (and answers 404 anyway). Related lists inside a show page are covered as well.
     """
+
+    client_column = None
 
     def client_ids_for(self, pks):
         return pks
@@ -205,7 +209,13 @@ class LogsClientReads:
 
     def _get_list_widget(self, *args, **kwargs):
         widgets = super()._get_list_widget(*args, **kwargs)
-        self._note(widgets["list"].template_args.get("pks") or [])
+        listed = widgets["list"].template_args
+        if self.client_column is None:
+            note_clients(listed.get("pks") or [])
+        else:
+            related = [row.get(self.client_column) for row in listed.get("value_columns") or []]
+            note_clients([getattr(obj, "client_id", None) or getattr(obj, "id", None)
+                          for obj in related if obj is not None])
         return widgets
 
     def _show(self, pk):
