@@ -213,7 +213,8 @@ class LogsClientReads:
         if self.client_column is None:
             note_clients(listed.get("pks") or [])
         else:
-            related = [row.get(self.client_column) for row in listed.get("value_columns") or []]
+            rows = listed["value_columns"] = list(listed.get("value_columns") or [])  # may be a generator
+            related = [row.get(self.client_column) for row in rows]
             note_clients([getattr(obj, "client_id", None) or getattr(obj, "id", None)
                           for obj in related if obj is not None])
         return widgets
