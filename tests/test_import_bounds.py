@@ -69,14 +69,16 @@ def test_a_value_just_beyond_the_column_limit_is_refused_a_sheet_at_the_limit_is
 
 
 def test_too_many_cells_are_refused_declared_or_counted(app, ctx, monkeypatch):
-    monkeypatch.setitem(app.config, "IMPORT_MAX_CELLS", 13 * 10)
+    width = len(row(1))  # the columns of the test row (13 + the two consent columns)
+    monkeypatch.setitem(app.config, "IMPORT_MAX_CELLS", width * 10)
+    limit = f"more than {width * 10} cells"
     with app.test_request_context():
-        # declared: 13 columns × 11 rows > 130 → refused from the dimension
-        with pytest.raises(FileRefused, match="more than 130 cells"):
+        # declared: width × 11 rows > width × 10 → refused from the dimension
+        with pytest.raises(FileRefused, match=limit):
             read_upload("cases.xlsx", xlsx_bytes([row(i) for i in range(10)]))
-        # no dimension: the rows are read 100 wide, 2 rows = 200 cells > 130
-        with pytest.raises(FileRefused, match="more than 130 cells"):
-            read_upload("cases.xlsx", wide_xlsx_bytes([row(1)], last_column=13, dimension=False))
+        # no dimension: the rows are read 100 wide, 2 rows = 200 cells > width × 10
+        with pytest.raises(FileRefused, match=limit):
+            read_upload("cases.xlsx", wide_xlsx_bytes([row(1)], last_column=width, dimension=False))
         assert len(read_upload("cases.xlsx", xlsx_bytes([row(i) for i in range(9)])).rows) == 9
 
 
