@@ -73,13 +73,12 @@ def test_new_user_form_preselects_staff_and_the_single_partner(login_as, client,
     migra = ctx.execute(select(Partner.id).filter_by(code="migra")).scalar_one()
     login_as("t_disp_padmin", "PartnerAdmin", ["migra"])
     html = client.get("/partnerusers/add").get_data(as_text=True)
-    assert '<option selected value="Staff">' in html
-    assert f'<option selected value="{migra}">' in html
+    assert f'<option selected value="{migra}:Staff">' in html
     logout(client)
     login_as("t_disp_admin", "Admin", [])
     html = client.get("/partnerusers/add").get_data(as_text=True)
-    assert '<option selected value="Staff">' in html and 'selected value="Admin"' not in html
-    assert re.search(r'id="partner_set"[^>]*>(?:(?!</select>).)*selected', html, flags=re.S) is None
+    assert 'selected value="network:Admin"' not in html
+    assert re.search(r'id="membership_set"[^>]*>(?:(?!</select>).)*selected', html, flags=re.S) is None
 
 
 def test_admin_menu_has_no_stock_security_category(login_as, client):

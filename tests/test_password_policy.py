@@ -40,7 +40,7 @@ def _new_user_form(ctx, username, password):
 
     migra = str(ctx.query(Partner.id).filter_by(code="migra").scalar())
     return {"username": username, "first_name": "Neu", "last_name": "Person",
-            "email": f"{username}@example.org", "role_name": "Staff", "partner_set": [migra],
+            "email": f"{username}@example.org", "membership_set": [f"{migra}:Staff"],
             "active": "y", "password": password, "conf_password": password}
 
 

@@ -85,3 +85,26 @@ def test_whole_suite_talks_to_postgresql_as_a_role_bound_by_rls(app, ctx, databa
         text("SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
     ).one()
     assert (user, superuser, bypass) == ("iq_app_test", False, False)
+
+
+def test_database_scope_follows_the_membership_roles(app, ctx, factories, app_role_engine):
+    """Staff at migra, Management at genres: the database shows migra's clients, both partners'
+    trainings, and both partners' clients only while a report reads over the aggregate scope."""
+    from app.security.scoping import aggregate_scope
+
+    factories.client(partner="migra")
+    factories.client(partner="genres")
+    factories.training(partner="genres")
+    ids = _ids(ctx, "migra", "genres")
+    with app.app_context(), partner_scope([ids["migra"]], aggregate_ids=[ids["genres"]]):
+        with Session(app_role_engine) as session:
+            assert session.execute(text("SELECT partner_id FROM client")).scalars().all() == [ids["migra"]]
+            assert session.execute(text("SELECT partner_id FROM training")).scalars().all() == [ids["genres"]]
+            # Trainings are read over the aggregate set but written over the personal one only.
+            with pytest.raises(DBAPIError, match="row-level security"):
+                session.execute(text("UPDATE training SET title = 'x' WHERE partner_id = :p"), {"p": ids["genres"]})
+        with aggregate_scope(), Session(app_role_engine) as session:
+            partners = session.execute(text("SELECT partner_id FROM client ORDER BY partner_id")).scalars().all()
+            assert sorted(partners) == sorted(ids.values())
+        with Session(app_role_engine) as session:  # back to the personal scope after the block
+            assert session.execute(text("SELECT count(*) FROM client")).scalar() == 1

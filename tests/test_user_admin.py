@@ -13,8 +13,9 @@ def _new_user_form(ctx, username, role, partner_codes):
     from app.partners.models import Partner
 
     ids = [str(ctx.query(Partner.id).filter_by(code=c).scalar()) for c in partner_codes]
+    choices = [f"{pid}:{role}" for pid in ids] if role != "Admin" else ["network:Admin"]
     return {"username": username, "first_name": "Neu", "last_name": "Person", "email": f"{username}@example.org",
-            "role_name": role, "partner_set": ids, "active": "y", "password": PASSWORD + "Xy9",
+            "membership_set": choices, "active": "y", "password": PASSWORD + "Xy9",
             "conf_password": PASSWORD + "Xy9"}
 
 
@@ -55,7 +56,7 @@ def test_partner_admin_deactivates_own_staff(login_as, make_user, client, ctx):
     migra = str(ctx.query(Partner.id).filter_by(code="migra").scalar())
     response = post_form(client, f"/partnerusers/edit/{staff}",
                          {"first_name": "Ex", "last_name": "Staff", "email": "t_leaving@example.org",
-                          "role_name": "Staff", "partner_set": [migra]})
+                          "membership_set": [f"{migra}:Staff"]})
     assert response.status_code == 302
     ctx.expire_all()
     assert _user(ctx, "t_leaving").active is False

@@ -49,8 +49,8 @@ def _partner_choices():
 
     scope = current_scope()
     query = select(Partner.id, Partner.name).order_by(Partner.name)
-    if not scope.unrestricted:
-        query = query.where(Partner.id.in_(scope.partner_ids))
+    if scope.write_ids is not None:  # new records only where the user is Staff
+        query = query.where(Partner.id.in_(sorted(scope.write_ids)))
     rows = [(str(pk), name) for pk, name in db.session.execute(query)]
     return rows if len(rows) == 1 else [("", "—")] + rows
 

@@ -34,7 +34,17 @@ class PartnerScoped:
 
     The partner scope (app.security.scoping) restricts every ORM query over subclasses of this
     marker, so a new partner-owned model is scoped without any code of its own.
+
+    ``scope_kind`` says which of the user's partner sets a read covers: ``personal`` (default:
+    where its membership role is Staff or PartnerAdmin; also the audit trail and the read-access
+    log, which hold personal data and which Staff's history tab and Art. 15 report read) or
+    ``aggregate`` (Management or more: data without persons, such as trainings and funding).
+    ``write_scope_kind`` says where the record may be created or changed: ``write`` (Staff) or
+    ``admin`` (memberships).
     """
+
+    scope_kind = "personal"
+    write_scope_kind = "write"
 
 
 class PartnerOwned(PartnerScoped):

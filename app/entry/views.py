@@ -134,7 +134,7 @@ def _own_partners():
     """The active partners the user may enter cases for (the choice is checked again on save)."""
     scope = current_scope()
     rows = db.session.execute(select(Partner).where(Partner.active.is_(True)).order_by(Partner.name)).scalars()
-    return [partner for partner in rows if scope.allows(partner.id)]
+    return [partner for partner in rows if scope.may_write(partner.id)]
 
 
 def _occupation_facts(catalogue):

@@ -76,6 +76,7 @@ class FundingPeriod(TimestampMixin, Validated, Model):
 
 class Funding(PartnerOwned, TimestampMixin, Validated, Model):
     __tablename__ = "funding"
+    scope_kind = "aggregate"  # no persons: Management reads it (roles per membership)
     __table_args__ = (
         UniqueConstraint("partner_id", "funding_period_id", "funder", name="uq_funding_partner_period_funder"),
         CheckConstraint(FUNDERS.check_sql("funder"), name="ck_funding_funder"),

@@ -22,7 +22,7 @@ from app.cases.models import AGE_BANDS, Case, Contact
 from app.clients.models import Client
 from app.extensions import db
 from app.funding.models import Funding
-from app.security.scoping import current_scope, partner_scope, system_scope
+from app.security.scoping import current_scope, explicit_scope
 from app.trainings.models import Training
 
 WORK_MEM = "64MB"  # per report transaction on PostgreSQL, so that hash aggregates stay in memory
@@ -317,6 +317,5 @@ def _persons_per_partner(figures):
 
 
 def _same_scope(user_scope):
-    if user_scope.unrestricted:
-        return system_scope()
-    return partner_scope(user_scope.partner_ids, roles=user_scope.roles, user_id=user_scope.user_id)
+    """The request's scope (as it is: personal or aggregate) for a worker thread."""
+    return explicit_scope(user_scope)

@@ -23,7 +23,7 @@ from app.reports.scope import resolve_scope
 from app.reports.summary import build_summary
 from app.security.access_log import note_clients
 from app.security.roles import CASES, REPORTS
-from app.security.scoping import current_scope
+from app.security.scoping import current_scope, use_aggregate_scope
 
 SUMMARY_LANGUAGES = ("de", "en")
 
@@ -37,6 +37,9 @@ def _pdf_response(data, filename):
 
 
 def _scope_from_request():
+    """Reports show figures and pseudonymous rows only: they read over the aggregate scope (the
+    partners where the user's membership role is Management or more), in the ORM and in RLS."""
+    use_aggregate_scope()
     args = request.args
     return resolve_scope(db.session, args.get("period"), args.get("partner"), args.get("state"),
                          args.get("cutoff"))

@@ -13,11 +13,20 @@ from sqlalchemy.orm import Mapper, Session
 
 from app.core.models import utcnow
 
-# Tables whose changes are not audited: the audit table itself and FAB's bookkeeping.
+# Tables whose changes are not audited: the audit table itself and FAB's bookkeeping (roles and
+# permissions are declared in code). User accounts (``ab_user``) are audited: see ``_user_rows``.
 _SKIP_PREFIXES = ("ab_",)
 _SKIP_TABLES = {"audit_event", "access_log", "alembic_version"}
-# Secrets never enter the audit trail.
+_USER_TABLE = "ab_user"
+# Secrets never enter the audit trail: a change of one is recorded as "changed", never its value.
 _REDACTED = {"password", "security_stamp"}
+_SECRET_WORDS = ("password", "stamp", "secret", "token")
+CHANGED = "changed"
+# Account bookkeeping that changes on every login: no event of its own.
+# The security stamp (app.security.sessions) changes at every login and logout; the changes that
+# matter with it (password, active) are recorded themselves.
+_USER_NOISE = {"last_login", "login_count", "fail_login_count", "changed_on", "created_on", "changed_by_fk",
+               "created_by_fk", "security_stamp"}
 
 
 def request_id():
@@ -70,6 +79,78 @@ def _audited(obj):
     return table and table not in _SKIP_TABLES and not table.startswith(_SKIP_PREFIXES)
 
 
+def _secret(key):
+    return any(word in key.lower() for word in _SECRET_WORDS)
+
+
+def _user_values(obj, action):
+    """old, new of a user account: columns (secrets as "changed") and its FAB roles."""
+    state = inspect(obj)
+    old, new = {}, {}
+    for attr in _columns(obj):
+        key = attr.key
+        if key in _USER_NOISE:
+            continue
+        if action == "update":
+            history = state.attrs[key].history
+            if not history.has_changes():
+                continue
+            if _secret(key):
+                new[key] = CHANGED
+            else:
+                old[key] = _plain(history.deleted[0]) if history.deleted else None
+                new[key] = _plain(history.added[0]) if history.added else None
+        else:
+            raw = getattr(obj, key)
+            (new if action == "insert" else old)[key] = (CHANGED if raw else None) if _secret(key) else _plain(raw)
+    roles = state.attrs["roles"].history
+    before = sorted(r.name for r in list(roles.unchanged or ()) + list(roles.deleted or ()))
+    after = sorted(r.name for r in list(roles.unchanged or ()) + list(roles.added or ()))
+    if action == "insert":
+        new["roles"] = after
+    elif action == "delete":
+        old["roles"] = before
+    elif before != after:
+        old["roles"], new["roles"] = before, after
+    if action == "insert":
+        return None, new
+    if action == "delete":
+        return old, None
+    return old, new
+
+
+def _user_partners(session, user_id, scope):
+    """The partners a change of this user concerns: its memberships (also those deleted in the same
+    flush), as far as the acting user may write audit rows for them (its aggregate scope; every
+    partner for the network Admin). A user of no partner: one network-wide row (Admin only)."""
+    from sqlalchemy import select
+
+    from app.security.models import Membership
+
+    partners = set(session.connection().execute(
+        select(Membership.partner_id).where(Membership.user_id == user_id)).scalars())
+    partners |= {m.partner_id for m in session.deleted if isinstance(m, Membership) and m.user_id == user_id}
+    if scope.aggregate_ids is not None:
+        partners &= scope.aggregate_ids
+        return sorted(partners)
+    return sorted(partners) or [None]
+
+
+def _user_rows(session, objects):
+    from app.security.scoping import current_scope
+
+    rows = []
+    scope = current_scope()
+    for action, obj in objects:
+        old, new = _user_values(obj, action)
+        if action == "update" and not new:
+            continue
+        for partner_id in _user_partners(session, obj.id, scope):
+            rows.append({"at": utcnow(), "action": action, "table_name": _USER_TABLE, "record_id": str(obj.id),
+                         "partner_id": partner_id, "old_values": old, "new_values": new})
+    return rows
+
+
 def _actor():
     from app.security.scoping import current_scope
 
@@ -84,9 +165,12 @@ def _actor():
 def _record(session, flush_context):
     from app.security.models import AuditEvent
 
-    rows = []
+    rows, users = [], []
     for action, objects in (("insert", session.new), ("update", session.dirty), ("delete", session.deleted)):
         for obj in objects:
+            if getattr(type(obj), "__tablename__", "") == _USER_TABLE:
+                users.append((action, obj))
+                continue
             if not _audited(obj):
                 continue
             if action == "insert":
@@ -109,6 +193,8 @@ def _record(session, flush_context):
                     "new_values": new,
                 }
             )
+    if users:
+        rows += _user_rows(session, users)
     if not rows:
         return
     user_id, actor = _actor()
@@ -126,7 +212,7 @@ def _keep_old_value(target, value, oldvalue, initiator):
 def _track_old_values(mapper, class_):
     """Load the previous value when an expired attribute is set, so updates log old → new."""
     table = getattr(class_, "__tablename__", "")
-    if not table or table in _SKIP_TABLES or table.startswith(_SKIP_PREFIXES):
+    if not table or table in _SKIP_TABLES or (table.startswith(_SKIP_PREFIXES) and table != _USER_TABLE):
         return
     for attr in mapper.column_attrs:
         event.listen(getattr(class_, attr.key), "set", _keep_old_value, active_history=True, retval=True)

@@ -11,6 +11,7 @@ from flask_appbuilder import Model
 
 class Membership(PartnerScoped, Model):
     __tablename__ = "membership"
+    write_scope_kind = "admin"  # only a PartnerAdmin of the partner (or Admin) changes memberships
     __table_args__ = (
         UniqueConstraint("user_id", "partner_id", "role", name="uq_membership_user_partner_role"),
         CheckConstraint(MEMBERSHIP_ROLES.check_sql("role"), name="ck_membership_role"),

@@ -13,6 +13,13 @@ which anonymises and keeps the statistics). Staff may delete the trainings it re
 from flask_babel import lazy_gettext as _l
 
 ROLE_NAMES = ("Admin", "PartnerAdmin", "Staff", "Management")
+
+# Roles per partner membership (DESIGN.md §3): a user's rights at partner X come from its
+# membership role(s) at X. These sets say which membership roles open which kind of access there.
+PERSONAL_DATA_ROLES = frozenset({"Staff", "PartnerAdmin"})  # clients, cases, contacts with names
+AGGREGATE_ROLES = frozenset({"Management", "Staff", "PartnerAdmin"})  # figures, trainings, funding
+ADMIN_ROLES = frozenset({"PartnerAdmin"})  # the partner's users, memberships and audit trail
+WRITE_ROLES = frozenset({"Staff"})  # creating and changing the partner's records
 ROLE_LABELS = {
     "Admin": _l("Administrator (network)"),
     "PartnerAdmin": _l("Partner administrator"),

@@ -14,7 +14,7 @@ map without a query, and choosing the owning partner is a write, not a read).
 import logging
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import g, has_request_context, request
 from sqlalchemy import event, select
@@ -28,25 +28,68 @@ log = logging.getLogger(__name__)
 UNSCOPED = "iq_unscoped"
 
 
+_SAME = object()
+
+
 @dataclass(frozen=True)
 class Scope:
-    """``partner_ids`` is None for network-wide access, else the set of permitted partners."""
+    """Which partners the user may reach, per kind of access (None: the whole network).
+
+    Roles are per partner membership: ``partner_ids`` (personal data: clients, cases, contacts, and
+    the audit trail and read-access log about them) are the partners where a membership role is
+    Staff or PartnerAdmin; ``aggregate_ids`` (figures, trainings, funding) those where it is
+    Management or more; ``admin_ids`` (users and memberships) those where it is PartnerAdmin;
+    ``write_ids`` (creating and changing records) those where it is Staff. An explicit scope (CLI, jobs, tests) gives the same set to all kinds
+    unless it states them.
+    """
 
     partner_ids: frozenset | None
     user_id: int | None = None
     roles: frozenset = frozenset()
     label: str = ""
+    aggregate_ids: object = _SAME
+    admin_ids: object = _SAME
+    write_ids: object = _SAME
+    aggregated: bool = False  # reading figures over the aggregate scope (``aggregate_scope()``)
+
+    def __post_init__(self):
+        for name in ("aggregate_ids", "admin_ids", "write_ids"):
+            if getattr(self, name) is _SAME:
+                object.__setattr__(self, name, self.partner_ids)
 
     @property
     def unrestricted(self):
         return self.partner_ids is None
 
+    def ids_for(self, kind):
+        """The partner set of one kind of access: personal, aggregate, admin or write."""
+        return {"personal": self.partner_ids, "aggregate": self.aggregate_ids, "admin": self.admin_ids,
+                "write": self.write_ids}[kind]
+
     def allows(self, partner_id):
+        """Personal data of this partner may be read."""
         return self.partner_ids is None or partner_id in self.partner_ids
+
+    def allows_aggregate(self, partner_id):
+        return self.aggregate_ids is None or partner_id in self.aggregate_ids
+
+    def administers(self, partner_id):
+        return self.admin_ids is None or partner_id in self.admin_ids
+
+    def may_write(self, partner_id):
+        return self.write_ids is None or partner_id in self.write_ids
 
     @property
     def is_admin(self):
         return "Admin" in self.roles
+
+    def for_aggregates(self):
+        """The same user reading figures only: every kind of read covers the aggregate scope,
+        and nothing may be written or administered meanwhile."""
+        if self.unrestricted or self.aggregated:
+            return self
+        none = frozenset()
+        return replace(self, partner_ids=self.aggregate_ids, admin_ids=none, write_ids=none, aggregated=True)
 
 
 NOTHING = Scope(frozenset(), label="nothing")
@@ -66,13 +109,49 @@ def system_scope():
 
 
 @contextmanager
-def partner_scope(partner_ids, roles=("Staff",), user_id=None):
-    scope = Scope(frozenset(partner_ids), user_id=user_id, roles=frozenset(roles), label="explicit")
+def partner_scope(partner_ids, roles=("Staff",), user_id=None, aggregate_ids=None):
+    """An explicit scope: ``partner_ids`` for every kind of access, or wider ``aggregate_ids``
+    for figures (a user who is Management at more partners than it is Staff)."""
+    ids = frozenset(partner_ids)
+    scope = Scope(ids, user_id=user_id, roles=frozenset(roles), label="explicit",
+                  aggregate_ids=ids if aggregate_ids is None else frozenset(aggregate_ids) | ids)
+    with explicit_scope(scope):
+        yield scope
+
+
+@contextmanager
+def explicit_scope(scope):
+    """Run outside a request under exactly ``scope`` (e.g. a worker thread of a request)."""
     token = _explicit_scope.set(scope)
     try:
         yield scope
     finally:
         _explicit_scope.reset(token)
+
+
+@contextmanager
+def aggregate_scope():
+    """Read figures over the aggregate scope for the duration of the block.
+
+    For report code that reads no personal fields (summaries, dashboards, pseudonymous lists):
+    a Management membership at a partner then counts like Staff for reading, in the ORM criteria
+    and in PostgreSQL's row-level security alike; writes are refused meanwhile.
+    """
+    if has_request_context():
+        previous = g.get("_iq_aggregate", False)
+        g._iq_aggregate = True
+        try:
+            yield current_scope()
+        finally:
+            g._iq_aggregate = previous
+        return
+    with explicit_scope(current_scope().for_aggregates()) as scope:
+        yield scope
+
+
+def use_aggregate_scope():
+    """``aggregate_scope()`` for the rest of the request (streamed answers read after the view)."""
+    g._iq_aggregate = True
 
 
 def _request_user():
@@ -83,19 +162,26 @@ def _request_user():
 
 
 def scope_for_user(session, user):
-    """Admins see the whole network; everybody else the partners of their memberships."""
+    """Admins see the whole network; everybody else what its membership role at each partner opens."""
     if user is None:
         return NOTHING
     roles = frozenset(role.name for role in user.roles)
     if "Admin" in roles:
         return Scope(None, user_id=user.id, roles=roles, label=user.username)
     from app.security.models import Membership
+    from app.security.roles import ADMIN_ROLES, AGGREGATE_ROLES, PERSONAL_DATA_ROLES, WRITE_ROLES
 
-    ids = session.execute(
-        select(Membership.partner_id).where(Membership.user_id == user.id),
+    memberships = session.execute(
+        select(Membership.partner_id, Membership.role).where(Membership.user_id == user.id),
         execution_options={UNSCOPED: True},
-    ).scalars()
-    return Scope(frozenset(ids), user_id=user.id, roles=roles, label=user.username)
+    ).all()
+
+    def partners(kinds):
+        return frozenset(pid for pid, role in memberships if role in kinds)
+
+    return Scope(partners(PERSONAL_DATA_ROLES), user_id=user.id, roles=roles, label=user.username,
+                 aggregate_ids=partners(AGGREGATE_ROLES), admin_ids=partners(ADMIN_ROLES),
+                 write_ids=partners(WRITE_ROLES))
 
 
 def _user_key(user):
@@ -121,7 +207,7 @@ def current_scope(session=None):
         key = _user_key(user)
         cached = getattr(g, "_iq_scope", None)
         if cached is not None and cached[0] == key:
-            return cached[1]
+            return cached[1].for_aggregates() if g.get("_iq_aggregate") else cached[1]
         if session is None:
             from app.extensions import db
 
@@ -130,7 +216,7 @@ def current_scope(session=None):
     finally:
         g._iq_scope_busy = False
     g._iq_scope = (key, scope)
-    return scope
+    return scope.for_aggregates() if g.get("_iq_aggregate") else scope
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -147,11 +233,23 @@ def _restrict_to_scope(state):
     scope = current_scope(state.session)
     if scope.unrestricted:
         return
-    ids = tuple(sorted(scope.partner_ids))
-    state.statement = state.statement.options(*(
-        with_loader_criteria(cls, lambda c: c.partner_id.in_(ids), include_aliases=True)
-        for cls in _scoped_classes()
-    ))
+    options = []
+    for cls in _scoped_classes():
+        ids = scope.ids_for(cls.scope_kind)
+        if ids is not None:
+            criteria = _CRITERIA[cls.scope_kind](tuple(sorted(ids)))
+            options.append(with_loader_criteria(cls, criteria, include_aliases=True))
+    state.statement = state.statement.options(*options)
+
+
+# One lambda (one code object) per kind of scope: SQLAlchemy caches a criteria lambda by its code
+# and takes the bound values of one statement from it, so two partner sets in one statement (a
+# user's personal and aggregate partners) need two distinct lambdas, or one set would serve both.
+_CRITERIA = {
+    "personal": lambda ids: (lambda c: c.partner_id.in_(ids)),
+    "aggregate": lambda ids: (lambda c: c.partner_id.in_(ids)),
+    "admin": lambda ids: (lambda c: c.partner_id.in_(ids)),
+}
 
 
 def _scoped_classes():
@@ -169,13 +267,16 @@ def _scoped_classes():
 def ensure_in_scope(obj, partner_id=None):
     """Refuse a write that would create or move a record outside the user's partners.
 
-    Raises ScopeError (answered as 404) so that a user learns nothing about other partners.
+    Which partners count is the model's ``write_scope_kind``: where the user is Staff for records,
+    PartnerAdmin for memberships. Raises ScopeError (answered as 404) so that a user learns
+    nothing about other partners.
     """
     scope = current_scope()
     target = partner_id if partner_id is not None else getattr(obj, "partner_id", None)
     if target is None and getattr(obj, "partner", None) is not None:
         target = obj.partner.id
-    if target is None or scope.allows(target):
+    ids = scope.ids_for(getattr(type(obj), "write_scope_kind", "write"))
+    if target is None or ids is None or target in ids:
         return
     log_denied(obj, target)
     raise ScopeError(f"{type(obj).__name__} outside scope")
@@ -219,13 +320,13 @@ def owning_partner_id(requested=None):
     scope = current_scope()
     if requested not in (None, ""):
         requested = int(requested)
-        if not scope.allows(requested):
+        if not scope.may_write(requested):
             log_denied("Partner", requested)
             raise ScopeError("partner outside scope")
         return requested
-    if scope.partner_ids is not None and len(scope.partner_ids) == 1:
-        return next(iter(scope.partner_ids))
-    if scope.partner_ids is not None and not scope.partner_ids:
+    if scope.write_ids is not None and len(scope.write_ids) == 1:
+        return next(iter(scope.write_ids))
+    if scope.write_ids is not None and not scope.write_ids:
         raise ScopeError("no partner")
     raise DomainError(_l("Please choose the partner the record belongs to."), field="partner")
 
@@ -235,10 +336,17 @@ def owning_partner_id(requested=None):
 _RLS_KEY = "iq_rls_applied"
 
 
+def _ids_value(ids):
+    return "all" if ids is None else ",".join(str(pid) for pid in sorted(ids))
+
+
 def _rls_value(scope):
-    if scope.unrestricted:
-        return "all"
-    return ",".join(str(pid) for pid in sorted(scope.partner_ids))
+    """``iq.partner_ids`` (personal data, and writes) and ``iq.aggregate_ids`` (figures)."""
+    return _ids_value(scope.partner_ids), _ids_value(scope.aggregate_ids)
+
+
+_SET_SCOPE = ("SELECT set_config('iq.partner_ids', %(personal)s, true), "
+              "set_config('iq.aggregate_ids', %(aggregate)s, true)")
 
 
 def sync_database_scope(session):
@@ -257,9 +365,7 @@ def sync_database_scope(session):
     if session.info.get(_RLS_KEY) == (id(transaction), value):
         return
     session.info[_RLS_KEY] = (id(transaction), value)
-    session.connection().exec_driver_sql(
-        "SELECT set_config('iq.partner_ids', %(value)s, true)", {"value": value}
-    )
+    session.connection().exec_driver_sql(_SET_SCOPE, {"personal": value[0], "aggregate": value[1]})
 
 
 def _scope_known_without_query():
@@ -267,7 +373,9 @@ def _scope_known_without_query():
         explicit = _explicit_scope.get()
         return explicit if explicit is not None else NOTHING
     cached = g.get("_iq_scope")
-    return cached[1] if cached is not None else None
+    if cached is None:
+        return None
+    return cached[1].for_aggregates() if g.get("_iq_aggregate") else cached[1]
 
 
 @event.listens_for(Session, "after_begin")
@@ -284,7 +392,7 @@ def _scope_new_transaction(session, transaction, connection):
         return
     value = _rls_value(scope)
     session.info[_RLS_KEY] = (id(session.get_transaction()), value)
-    connection.exec_driver_sql("SELECT set_config('iq.partner_ids', %(value)s, true)", {"value": value})
+    connection.exec_driver_sql(_SET_SCOPE, {"personal": value[0], "aggregate": value[1]})
 
 
 @event.listens_for(Session, "before_flush")

@@ -1,71 +1,42 @@
 """User administration per partner: Admins for the network, PartnerAdmins for their own partners.
 
-A PartnerAdmin sees only users who belong to its partners and hold Staff or Management, and can
-hand out only those two roles for its own partners (never Admin, never another partner). The same
-rules serve the CLI (``iq user-add``) through ``grantable_roles``/``check_grant``.
+Roles are per partner membership. The form lists the user's memberships as pairs of partner and
+role, offering only the pairs the acting user may hand out: a PartnerAdmin Staff and Management at
+its own partners. Memberships elsewhere are neither shown as choices nor changed, and the account
+itself (name, e-mail, active, password) of a user who also belongs to another partner stays as it
+is (``app.security.accounts``, shared with the CLI's ``iq user-add --by``).
 """
 from flask import abort, current_app, g
-from flask_appbuilder.fields import QuerySelectMultipleField
-from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, Select2ManyWidget, Select2Widget
+from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, Select2ManyWidget
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.sqla.models import User
-from flask_appbuilder.validators import PasswordComplexityValidator
+from flask_appbuilder.validators import PasswordComplexityValidator, Unique
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from wtforms import PasswordField, SelectField
-from wtforms.validators import DataRequired, EqualTo, Optional
+from wtforms import PasswordField, SelectMultipleField, ValidationError
+from wtforms.fields.core import UnboundField
+from wtforms.validators import DataRequired, EqualTo
 
-from app.core.errors import DomainError, ScopeError
+from app.core.enums import MEMBERSHIP_ROLES
 from app.core.views import IqModelView
 from app.extensions import db
 from app.partners.models import Partner
+from app.security.accounts import (NETWORK_ADMIN, TAKEN_MESSAGE, changed_account_fields, check_account_change,
+                                   check_grant, choice_value, grantable_roles, memberships_of, name_taken,
+                                   parse_choices, set_memberships)
 from app.security.models import Membership
 from app.security.passwords import hash_password
-from app.security.roles import ROLE_LABELS, USERS
-from app.security.scoping import current_scope, log_denied
+from app.security.roles import ADMIN_ROLES, ROLE_LABELS, USERS
+from app.security.scoping import current_scope
 
-PARTNER_ROLES = ("PartnerAdmin", "Staff", "Management")
-
-
-def grantable_roles(scope):
-    """Roles the acting scope may hand out."""
-    if scope.is_admin:
-        return ("Admin",) + PARTNER_ROLES
-    if "PartnerAdmin" in scope.roles:
-        return ("Staff", "Management")
-    return ()
-
-
-def check_grant(scope, role, partner_ids):
-    """Refuse a role or partner the acting user may not hand out; nothing is changed then."""
-    if role not in grantable_roles(scope):
-        raise DomainError(_l("You may not hand out the role %(role)s.", role=role), field="role_name")
-    if role != "Admin" and not partner_ids:
-        raise DomainError(_l("Choose at least one partner for this role."), field="partner_set")
-    outside = [pid for pid in partner_ids if not scope.allows(pid)]
-    if outside:
-        log_denied("Partner", outside[0])
-        raise DomainError(_l("You may only assign your own partners."), field="partner_set")
-
-
-def set_role_and_partners(user, role, partner_ids, scope):
-    """Replace the user's role and its memberships within the acting scope."""
-    check_grant(scope, role, partner_ids)
-    db.session.add(user)  # a new user joins the session before its role and memberships do
-    sm = current_app.appbuilder.sm
-    user.roles = [sm.find_role(role)]
-    for membership in list(user.memberships):
-        if scope.allows(membership.partner_id):
-            user.memberships.remove(membership)
-    db.session.flush()
-    if role != "Admin":
-        for pid in sorted(set(partner_ids)):
-            user.memberships.append(Membership(partner_id=pid, role=role))
+__all__ = ["check_grant", "grantable_roles", "PartnerUserView", "COUNSELLOR_CHOICES"]
 
 
 class UsersInScope(BaseFilter):
-    """Admins see every user; PartnerAdmins the Staff/Management users of their partners."""
+    """Admins see every user; a PartnerAdmin the users with a membership at one of its partners,
+    except network Admins and its fellow PartnerAdmins (those are the network Admin's)."""
 
     name = "in scope"
 
@@ -73,12 +44,12 @@ class UsersInScope(BaseFilter):
         scope = current_scope()
         if scope.is_admin:
             return query
-        members = select(Membership.user_id)  # restricted by the partner scope hook
-        if scope.partner_ids is not None:
-            members = members.where(Membership.partner_id.in_(scope.partner_ids))
-        return query.filter(User.id.in_(members)).filter(
-            ~User.roles.any(current_app.appbuilder.sm.role_model.name.notin_(("Staff", "Management")))
-        )
+        ids = sorted(scope.admin_ids or ())
+        members = select(Membership.user_id).where(Membership.partner_id.in_(ids))
+        peers = members.where(Membership.role.in_(ADMIN_ROLES))
+        role_model = current_app.appbuilder.sm.role_model
+        return query.filter(User.id.in_(members), User.id.notin_(peers),
+                            ~User.roles.any(role_model.name == "Admin"))
 
 
 class MembersOfMyPartners(BaseFilter):
@@ -87,28 +58,54 @@ class MembersOfMyPartners(BaseFilter):
     name = "members"
 
     def apply(self, query, value):
-        return query.filter(User.active.is_(True), User.id.in_(select(Membership.user_id)))
+        scope = current_scope()
+        members = select(Membership.user_id)  # restricted by the partner scope hook
+        if scope.write_ids is not None:
+            members = members.where(Membership.partner_id.in_(sorted(scope.write_ids)))
+        return query.filter(User.active.is_(True), User.id.in_(members))
 
 
 COUNSELLOR_CHOICES = [["id", MembersOfMyPartners, None]]
 
 
-def _partners_in_scope():
+def _administered_partners():
     scope = current_scope()
     query = db.session.query(Partner).filter(Partner.active.is_(True)).order_by(Partner.name)
-    if scope.partner_ids is not None:
-        query = query.filter(Partner.id.in_(scope.partner_ids or [-1]))
+    if scope.admin_ids is not None:
+        query = query.filter(Partner.id.in_(sorted(scope.admin_ids) or [-1]))
     return query.all()
 
 
-def _single_partner():
-    """A PartnerAdmin of one partner gets that partner preselected."""
-    partners = _partners_in_scope()
-    return partners if len(partners) == 1 else []
+def _default_memberships():
+    """A PartnerAdmin of one partner gets Staff there preselected (never Admin by default)."""
+    scope = current_scope()
+    if scope.is_admin or scope.admin_ids is None or len(scope.admin_ids) != 1:
+        return []
+    return [choice_value(next(iter(scope.admin_ids)), "Staff")]
 
 
-def _role_choices():
-    return [(name, str(ROLE_LABELS[name])) for name in grantable_roles(current_scope())]
+def _membership_choices():
+    """The pairs of partner and role the acting user may hand out."""
+    scope = current_scope()
+    roles = [role for role in grantable_roles(scope) if role != "Admin"]
+    choices = [(NETWORK_ADMIN, _("Whole network – %(role)s", role=ROLE_LABELS["Admin"]))] if scope.is_admin else []
+    for partner in _administered_partners():
+        choices += [(choice_value(partner.id, role), f"{partner.name} – {MEMBERSHIP_ROLES.label(role)}")
+                    for role in roles]
+    return choices
+
+
+class FreeAccountName:
+    """User name and e-mail address must be free, checked case-insensitively; the refusal does not
+    say which (or whose) account has it, so that nobody learns other partners' users."""
+
+    def __init__(self, column):
+        self.column = column
+
+    def __call__(self, form, field):
+        exclude = getattr(form, "_id", None)
+        if name_taken(db.session, current_app.appbuilder.sm.user_model, self.column, field.data, exclude):
+            raise ValidationError(str(TAKEN_MESSAGE))
 
 
 class PartnerUserView(IqModelView):
@@ -127,25 +124,26 @@ class PartnerUserView(IqModelView):
     label_columns = {
         "username": _l("User name"), "first_name": _l("First name"), "last_name": _l("Last name"),
         "email": _l("E-mail"), "active": _l("Active"), "role_labels": _l("Role"),
-        "partner_names": _l("Partners"), "password": _l("Password"),
-        "conf_password": _l("Confirm password"), "role_name": _l("Role"), "partner_set": _l("Partners"),
+        "membership_labels": _l("Roles per partner"), "password": _l("Password"),
+        "conf_password": _l("Confirm password"), "membership_set": _l("Roles per partner"),
         "last_login": _l("Last login"),
     }
-    list_columns = ["username", "first_name", "last_name", "role_labels", "partner_names", "active"]
-    show_columns = ["username", "first_name", "last_name", "email", "role_labels", "partner_names",
+    description_columns = {
+        "membership_set": _l("The user's role at each of your partners. Its memberships at other partners stay "
+                             "as they are."),
+    }
+    list_columns = ["username", "first_name", "last_name", "membership_labels", "active"]
+    show_columns = ["username", "first_name", "last_name", "email", "role_labels", "membership_labels",
                     "active", "last_login"]
     search_columns = ["username", "first_name", "last_name", "email", "active"]
-    add_columns = ["username", "first_name", "last_name", "email", "role_name", "partner_set", "active",
+    add_columns = ["username", "first_name", "last_name", "email", "membership_set", "active",
                    "password", "conf_password"]
-    edit_columns = ["first_name", "last_name", "email", "role_name", "partner_set", "active"]
+    edit_columns = ["first_name", "last_name", "email", "membership_set", "active"]
 
     _extra = {
-        "role_name": SelectField(_l("Role"), choices=_role_choices, validators=[DataRequired()],
-                                 widget=Select2Widget(), default="Staff"),  # never Admin by default
-        "partner_set": QuerySelectMultipleField(_l("Partners"), query_func=_partners_in_scope,
-                                                get_pk_func=lambda p: p.id, get_label="name",
-                                                widget=Select2ManyWidget(),
-                                                validators=[Optional()], default=_single_partner),
+        "membership_set": SelectMultipleField(_l("Roles per partner"), choices=_membership_choices,
+                                              validate_choice=False, widget=Select2ManyWidget(),
+                                              default=_default_memberships),
     }
     add_form_extra_fields = dict(_extra, **{
         "password": PasswordField(_l("Password"), validators=[DataRequired(), PasswordComplexityValidator()],
@@ -155,13 +153,28 @@ class PartnerUserView(IqModelView):
                                                    EqualTo("password", message=_l("Passwords must match"))]),
     })
     edit_form_extra_fields = _extra
+    form_only_fields = ("conf_password",)
+
+    def _init_forms(self):
+        """FAB's ``Unique`` validators say "Already exists." per field: replaced by one check for both
+        fields with one message that discloses nothing about the existing account."""
+        super()._init_forms()
+        for form in (self.add_form, self.edit_form):
+            for name in ("username", "email"):
+                unbound = getattr(form, name, None)
+                if isinstance(unbound, UnboundField):
+                    validators = [v for v in unbound.kwargs.get("validators", []) if not isinstance(v, Unique)]
+                    unbound.kwargs["validators"] = validators + [FreeAccountName(name)]
 
     def prefill_form(self, form, pk):
         user = self.datamodel.get(pk, self._base_filters)
         if user is None:
             abort(404)
-        form.role_name.data = user.roles[0].name if user.roles else None
-        form.partner_set.data = [m.partner for m in user.memberships]
+        offered = {value for value, _label in _membership_choices()}
+        values = [choice_value(m.partner_id, m.role) for m in memberships_of(db.session, user.id)]
+        if any(role.name == "Admin" for role in user.roles):
+            values.append(NETWORK_ADMIN)
+        form.membership_set.data = [value for value in values if value in offered]
 
     def pre_add(self, item):
         item.password = hash_password(item.password)
@@ -169,23 +182,24 @@ class PartnerUserView(IqModelView):
         self._apply(item)
 
     def pre_update(self, item):
-        if not current_scope().is_admin and any(r.name not in ("Staff", "Management") for r in item.roles):
-            raise ScopeError("user outside scope")
+        scope = current_scope()
+        check_account_change(db.session, scope, item, changed_account_fields(item))
         item.changed_by_fk = g.user.id
         self._apply(item)
 
     def _apply(self, item):
-        partner_ids = [p.id for p in (item.partner_set or [])]
-        set_role_and_partners(item, item.role_name, partner_ids, current_scope())
+        pairs, network_admin = parse_choices(getattr(item, "membership_set", None))
+        set_memberships(db.session, item, pairs, current_scope(), network_admin=network_admin)
 
 
 def _role_labels(self):
     return ", ".join(str(ROLE_LABELS.get(r.name, r.name)) for r in self.roles)
 
 
-def _partner_names(self):
-    return ", ".join(sorted({str(m.partner) for m in self.memberships}))
+def _membership_labels(self):
+    """The memberships the viewer may see (the relationship load is partner-scoped)."""
+    return ", ".join(sorted(str(m) for m in self.memberships))
 
 
 User.role_labels = property(_role_labels)
-User.partner_names = property(_partner_names)
+User.membership_labels = property(_membership_labels)

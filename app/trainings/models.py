@@ -15,6 +15,7 @@ from flask_appbuilder import Model
 
 class Training(PartnerOwned, TimestampMixin, Validated, Model):
     __tablename__ = "training"
+    scope_kind = "aggregate"  # no persons: Management reads it (roles per membership)
     __table_args__ = (
         CheckConstraint(TARGET_INSTITUTIONS.check_sql("target_institution"), name="ck_training_target"),
         CheckConstraint(

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.partners.models import Partner
 from app.security.access_log import note_export
 from app.security.roles import CASES, CLIENTS, EXPORTS
-from app.security.scoping import current_scope, owning_partner_id
+from app.security.scoping import current_scope, owning_partner_id, use_aggregate_scope
 from app.transfer.columns import column_documentation
 from app.transfer.exporter import (FILTER_COLUMNS, PERSONAL_COLUMNS, PSEUDONYMOUS_COLUMNS, ExportFilterError,
                                    case_query, csv_chunks, write_xlsx)
@@ -81,7 +81,7 @@ def _own_partners():
     """The partners the user may import for; one partner means no choice to make."""
     scope = current_scope()
     partners = db.session.execute(select(Partner).where(Partner.active.is_(True)).order_by(Partner.name)).scalars()
-    return [(p.id, p.name) for p in partners if scope.allows(p.id)]
+    return [(p.id, p.name) for p in partners if scope.may_write(p.id)]
 
 
 class ExportView(BaseView):
@@ -125,6 +125,8 @@ class ExportView(BaseView):
         # Personal columns only for users who may read clients (DESIGN.md §3: not Management).
         personal = self.appbuilder.sm.has_access("can_read", CLIENTS)
         columns = PERSONAL_COLUMNS if personal else PSEUDONYMOUS_COLUMNS
+        if not personal:
+            use_aggregate_scope()  # pseudonymous rows: the partners where the user is Management or more
         try:
             query = case_query(db.session, columns, request.args.get("period", "all"),
                                request.args.get("partner", "all"), request.args.get("state", "all"),
