@@ -28,7 +28,8 @@ def _system_scope():
 
 def upgrade():
     _system_scope()
-    with op.batch_alter_table("consent") as batch_op:
+    # table_kwargs: on SQLite the batch copies the table, which would lose AUTOINCREMENT (d9e0f1a2b3c4).
+    with op.batch_alter_table("consent", table_kwargs={"sqlite_autoincrement": True}) as batch_op:
         batch_op.drop_constraint("ck_consent_given_how", type_="check")
         batch_op.create_check_constraint("ck_consent_given_how", NEW_MANNERS)
     now = datetime.utcnow().replace(microsecond=0)
@@ -62,6 +63,7 @@ def downgrade():
         + ", consent_withdrawn_on = " + latest.format(column="withdrawn_on")
     ))
     bind.execute(sa.text("DELETE FROM consent WHERE given_how = 'not_recorded'"))
-    with op.batch_alter_table("consent") as batch_op:
+    # table_kwargs: on SQLite the batch copies the table, which would lose AUTOINCREMENT (d9e0f1a2b3c4).
+    with op.batch_alter_table("consent", table_kwargs={"sqlite_autoincrement": True}) as batch_op:
         batch_op.drop_constraint("ck_consent_given_how", type_="check")
         batch_op.create_check_constraint("ck_consent_given_how", OLD_MANNERS)
