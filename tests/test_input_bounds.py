@@ -100,12 +100,16 @@ def test_api_page_size_100_is_served(client, api_token, factories):
     assert body["count"] == 3 and len(body["ids"]) == 3
 
 
-def test_unknown_order_column_in_ui_falls_back_to_the_default_order(staff, factories):
+def test_unknown_order_column_or_direction_in_ui_is_a_translated_400(german_default, staff, factories):
     case = factories.case()
-    for query in ("_oc_CaseView=notacolumn", "_oc_CaseView=notacolumn&_od_CaseView=sideways"):
+    for query, message in (("_oc_CaseView=notacolumn", "kann nicht nach notacolumn sortiert werden"),
+                           ("_oc_CaseView=opened_on&_od_CaseView=sideways", "Sortierrichtung")):
         response = staff.get(f"/caseview/list/?{query}")
-        assert response.status_code == 200
-        assert f"/caseview/show/{case.id}" in response.get_data(as_text=True)
+        assert response.status_code == 400, query
+        assert message in response.get_data(as_text=True), query
+    # The list's own sorts still work.
+    response = staff.get("/caseview/list/?_oc_CaseView=opened_on&_od_CaseView=desc")
+    assert response.status_code == 200 and f"/caseview/show/{case.id}" in response.get_data(as_text=True)
 
 
 def test_unknown_order_column_in_api_is_a_400(client, api_token):

@@ -12,6 +12,9 @@ error") and raises TypeError on ``(a:``; a ``q`` that is no object, or a ``page_
 1–100 (FAB silently shrinks it to its maximum, so a client paging by its own size would skip
 rows), is a translated 400 as well.
 
+An unknown sort column or direction of a list (``_oc_<View>``, ``_od_<View>``) is a translated 400
+(FAB 5.3 silently falls back to the default order).
+
 ModelView's ``/download/<filename>`` serves uploaded files of file columns; no model has one and
 there is no upload folder (FAB answers 500), so the route answers 404. A NUL character cannot be
 stored in PostgreSQL text (psycopg raises ValueError → 500): in a query argument, form field or
@@ -126,6 +129,8 @@ def check_input_bounds():
             raise ListArgumentError()
         if name.startswith("page_") and not _bounded_int(value, 0, MAX_PAGE):
             raise ListArgumentError()
+        if name.startswith(("_oc_", "_od_")):
+            check_list_order(name, value)
     if request.path.startswith("/api/"):
         check_api_query()
     view = current_app.view_functions.get(request.endpoint)
@@ -138,6 +143,24 @@ def check_input_bounds():
             value = int(value)
         if isinstance(value, int) and abs(value) > MAX_ID:
             abort(404)
+
+
+def _list_view(name):
+    for view in current_app.appbuilder.baseviews:
+        if type(view).__name__ == name and isinstance(view, ModelView):
+            return view
+    return None
+
+
+def check_list_order(name, value):
+    """``_oc_<View>``/``_od_<View>``: FAB ignores an unknown sort column silently, so a bookmarked or
+    mistyped sort shows the default order as if it were the one asked for — a translated 400 says so."""
+    if name.startswith("_od_") and value not in ("asc", "desc"):
+        raise QueryArgumentError(_("The sort direction must be asc or desc."))
+    if name.startswith("_oc_"):
+        view = _list_view(name[4:])
+        if view is not None and value not in (view.order_columns or ()):
+            raise QueryArgumentError(_("The list cannot be sorted by %(column)s.", column=value[:40]))
 
 
 def init_input_bounds(app):
