@@ -98,6 +98,15 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite's batch migrations copy a table and drop the old one; with foreign keys on
+            # (app/extensions.py turns them on for every connection) DROP TABLE first deletes the
+            # old table's rows, which refuses ("FOREIGN KEY constraint failed") or cascades into the
+            # rows that reference them. So they are off while migrating (the pragma cannot change
+            # inside a transaction) and every reference is checked before the commit.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # end SQLAlchemy's autobegun transaction, so that Alembic's own commits
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -106,6 +115,13 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"migration left {len(broken)} broken references, e.g. {broken[:3]}")
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 if context.is_offline_mode():

@@ -39,7 +39,9 @@ def upgrade():
         "SELECT id, partner_id, 'counselling', COALESCE(consent_given_on, consent_withdrawn_on), "
         "COALESCE(consent_version, 'unknown'), COALESCE(counselling_language, 'de'), 'not_recorded', "
         "consent_withdrawn_on, :now, :now FROM client "
-        "WHERE consent_given_on IS NOT NULL OR consent_withdrawn_on IS NOT NULL"
+        "WHERE (consent_given_on IS NOT NULL OR consent_withdrawn_on IS NOT NULL) "
+        # A client that already has a counselling consent row keeps it alone (no duplicate).
+        "AND NOT EXISTS (SELECT 1 FROM consent c WHERE c.client_id = client.id AND c.purpose = 'counselling')"
     ), {"now": now})
     # Plain ALTER TABLE … DROP COLUMN (PostgreSQL; SQLite >= 3.35), not a batch copy of the table:
     # on SQLite with foreign keys on, dropping the old copy of ``client`` would cascade-delete the
