@@ -21,7 +21,8 @@ def _cases(ctx):
 
 
 def _type_new_client(page, first, last, born, citizenship):
-    """From the client search field: Tab to the new client's fields and type them."""
+    """From the client search field: Tab to the new client's fields and type them; names need the
+    counselling consent (issue 11), ticked by keyboard with the current text version preset."""
     for text in (first, last, born):
         page.keyboard.press("Tab")
         page.keyboard.type(text)
@@ -29,6 +30,10 @@ def _type_new_client(page, first, last, born, citizenship):
     page.keyboard.press("ArrowDown")    # the first gender after "—"
     page.keyboard.press("Tab")
     page.keyboard.type(citizenship)
+    for _field in ("country of birth", "counselling language", "counselling consent"):
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "counselling_consent"
+    page.keyboard.press("Space")
 
 
 def test_keyboard_only_entry_of_two_cases(page, live_server, make_user, ctx):
@@ -62,6 +67,9 @@ def test_keyboard_only_entry_of_two_cases(page, live_server, make_user, ctx):
         ("Kovalenko", date(2013, 5, 14), "genres"), ("Wałęsa", date(2013, 5, 14), "genres")]
     assert [c.channel for c in ctx.execute(select(Contact)).scalars()] == ["phone", "phone"]
     assert cases[1].client.citizenship == "PL" and cases[0].client.citizenship == "UA"
+    from app.clients.consent import has_consent
+
+    assert all(has_consent(case.client, "counselling", on=date(2013, 5, 14)) for case in cases)
     page.goto(f"{live_server}/caseview/list/")
     for case in cases:
         assert page.locator(f"text={case.client.client_number}").count() >= 1
