@@ -34,23 +34,6 @@ class IqSecurityManager(SecurityManager):
         user = self.get_user_by_id(int(identity))
         return {sessions.CLAIM: sessions.ensure_stamp(user)} if user is not None else {}
 
-    def get_user_by_id(self, pk):
-        """The user with roles and groups in ONE statement (FAB's permission check reads both, lazily:
-        two more statements per request otherwise). While the user itself is loaded the partner
-        scope is not consulted: it depends on this very user (without the guard, Flask-Login's
-        loader re-entered itself through the scope and loaded the user twice)."""
-        from sqlalchemy.orm import joinedload
-
-        busy = g.get("_iq_scope_busy", False) if has_request_context() else None
-        if busy is not None:
-            g._iq_scope_busy = True
-        try:
-            return self.session.get(self.user_model, pk, options=[
-                joinedload(self.user_model.roles), joinedload(self.user_model.groups)])
-        finally:
-            if busy is not None:
-                g._iq_scope_busy = busy
-
     def load_user(self, pk):
         """Session cookie: the user, if active and the session's stamp is still the user's."""
         user = super().load_user(pk)
