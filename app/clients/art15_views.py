@@ -15,7 +15,7 @@ from flask_babel import force_locale, gettext as _
 from app.clients.art15 import SECTION_TITLES, Art15Report, load_client, record_production
 from app.extensions import db
 from app.reports.confirmation import RTL, letter_languages
-from app.reports.rendering import PDF_MIMETYPE, css_string, render_pdf, wants_pdfa
+from app.reports.rendering import css_string, pdf_response, render_pdf, wants_pdfa
 from app.security.access_log import note_clients
 from app.security.roles import CLIENTS
 
@@ -63,8 +63,4 @@ class Art15View(BaseView):
             record_production(db.session, client, "pdf", languages[0])
             data = render_pdf("reports/art15.html", pdfa=wants_pdfa(request.args), **html_args)
         note_clients([client.id])
-        response = make_response(data)
-        response.headers["Content-Type"] = PDF_MIMETYPE
-        response.headers["Content-Disposition"] = f'inline; filename="art15-{client.client_number}.pdf"'
-        response.headers["Cache-Control"] = "private, no-store"
-        return response
+        return pdf_response(data, f"art15-{client.client_number}.pdf")

@@ -10,7 +10,7 @@
 """
 from datetime import date
 
-from flask import abort, flash, g, make_response, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
@@ -32,7 +32,7 @@ from app.core.forms import AjaxRelatedField, enum_field
 from app.core.models import format_date
 from app.core.views import IqModelView, date_formatters, enum_formatter
 from app.extensions import db
-from app.reports.rendering import PDF_MIMETYPE, render_pdf
+from app.reports.rendering import pdf_response, render_pdf
 from app.security.access_log import note_clients
 from app.security.roles import CLIENTS, CONSENT_TEXTS, READ_WRITE
 
@@ -190,14 +190,6 @@ class ConsentTextView(IqModelView):
         item.version = g.get("iq_text_version")
 
 
-def _pdf(data, filename):
-    response = make_response(data)
-    response.headers["Content-Type"] = PDF_MIMETYPE
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
 class ConsentPdfView(BaseView):
     """The consent texts as PDF: a published text, or the text one consent was given for."""
 
@@ -209,7 +201,7 @@ class ConsentPdfView(BaseView):
     @has_access
     def text_pdf(self, pk):
         text = db.session.get(ConsentText, pk) or abort(404)
-        return _pdf(self._render(text), f"consent-{text.purpose}-{text.version}-{text.language}.pdf")
+        return pdf_response(self._render(text), f"consent-{text.purpose}-{text.version}-{text.language}.pdf")
 
     @expose("/consents/<int:pk>.pdf")
     @has_access
@@ -224,7 +216,7 @@ class ConsentPdfView(BaseView):
         if text is None:
             abort(404)
         note_clients([consent.client_id])
-        return _pdf(self._render(text, consent), f"consent-{consent.id}.pdf")
+        return pdf_response(self._render(text, consent), f"consent-{consent.id}.pdf")
 
     @staticmethod
     def _render(text, consent=None):

@@ -93,3 +93,14 @@ def template_filters():
 
 def wants_pdfa(args):
     return args.get("pdfa", "").lower() in {"1", "true", "yes"}
+
+
+def pdf_response(data, filename):
+    """A generated PDF shown inline; it holds personal data or partner figures, so no cache keeps it."""
+    from flask import make_response
+
+    response = make_response(data)
+    response.headers["Content-Type"] = PDF_MIMETYPE
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

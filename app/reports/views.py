@@ -6,7 +6,7 @@ restricts every query underneath, so the views hold no scope code of their own.
 """
 from datetime import date
 
-from flask import current_app, make_response, request
+from flask import current_app, request
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
@@ -18,7 +18,7 @@ from app.funding.models import FundingPeriod
 from app.partners.models import Partner
 from app.reports.caselist import case_rows, listing_pages
 from app.reports.confirmation import RTL, letter_languages, load_confirmation
-from app.reports.rendering import PDF_MIMETYPE, css_string, render_pdf, wants_pdfa
+from app.reports.rendering import css_string, pdf_response, render_pdf, wants_pdfa
 from app.reports.scope import resolve_scope
 from app.reports.summary import build_summary
 from app.security.access_log import note_clients
@@ -26,14 +26,6 @@ from app.security.roles import CASES, REPORTS
 from app.security.scoping import current_scope, use_aggregate_scope
 
 SUMMARY_LANGUAGES = ("de", "en")
-
-
-def _pdf_response(data, filename):
-    response = make_response(data)
-    response.headers["Content-Type"] = PDF_MIMETYPE
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _scope_from_request():
@@ -83,7 +75,7 @@ class ReportsView(BaseView):
                 locale=lang, scope_text=scope.describe(), state_label=STATES.label(scope.state),
                 created=date.today(), page_label=css_string(_("Page") + " "), of_label=css_string(" " + _("of") + " "),
             )
-        return _pdf_response(data, f"summary-{scope.period.code if scope.period else 'all'}.pdf")
+        return pdf_response(data, f"summary-{scope.period.code if scope.period else 'all'}.pdf")
 
     @expose("/cases.pdf")
     @has_access
@@ -99,7 +91,7 @@ class ReportsView(BaseView):
                 truncated=len(rows) > limit, limit=limit, locale=lang, scope_text=scope.describe(),
                 page_label=css_string(_("Page") + " "), of_label=css_string(" " + _("of") + " "),
             )
-        return _pdf_response(data, "cases.pdf")
+        return pdf_response(data, "cases.pdf")
 
 
 class ConfirmationView(BaseView):
@@ -115,4 +107,4 @@ class ConfirmationView(BaseView):
         languages = letter_languages(request.args.get("lang"), facts["client"].counselling_language)
         data = render_pdf("reports/confirmation.html", pdfa=wants_pdfa(request.args),
                           languages=languages, rtl=RTL, **facts)
-        return _pdf_response(data, f"confirmation-{pk}.pdf")
+        return pdf_response(data, f"confirmation-{pk}.pdf")
