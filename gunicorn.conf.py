@@ -33,3 +33,12 @@ max_requests = _int("GUNICORN_MAX_REQUESTS", 5000, minimum=0)
 max_requests_jitter = 500
 accesslog = "-"
 errorlog = "-"
+
+
+def post_worker_init(worker):
+    """Warm the worker before its first request (app/warmup.py: connection, catalogues, templates,
+    WeasyPrint, then ``gc.freeze``); ``bench/cold_start.py`` waits for the line logged here."""
+    from app.warmup import warm_up
+
+    seconds = warm_up(worker.wsgi)
+    worker.log.info("worker ready (pid %s, warm-up %.1f s)", worker.pid, seconds)
