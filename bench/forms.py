@@ -3,7 +3,8 @@
 Requests each page through the Flask test client as a logged-in Staff user of one partner and as
 Admin, the app connected as an ordinary role (row-level security on), after a gc.freeze() as a
 gunicorn worker does after its warm-up (app/warmup.py). Prints the median of ``--repeat`` warm
-runs, p95, the number of SQL statements and the response size. ``--profile LABEL`` prints the
+runs, p95, the number of SQL statements, the app's own CPU time per request (median; not
+PostgreSQL's, and less disturbed by other load on the machine than the wall time) and the response size. ``--profile LABEL`` prints the
 functions with the most cumulative time for that page.
 
     python bench/forms.py postgresql://root@127.0.0.1:5432/bench_summary --reuse
@@ -33,6 +34,7 @@ def pages(case_id):
         ("case add form", "/caseview/add"),
         ("API /api/v1/case/ page 0", "/api/v1/case/?q=(page:0,page_size:25)"),
         ("API /api/v1/case/ page 100", "/api/v1/case/?q=(page:100,page_size:25)"),
+        ("API /api/v1/case/ filtered", "/api/v1/case/?q=(filters:!((col:status,opr:eq,value:open)),page:0,page_size:25)"),
     ]
 
 
@@ -78,7 +80,7 @@ def main():
     gc.collect()
     gc.freeze()
     print(f"load average: {os.getloadavg()[0]:.1f}")
-    print(f"{'user':<14} {'page':<30} {'median ms':>9} {'p95 ms':>7} {'SQL':>4} {'KiB':>6}")
+    print(f"{'user':<14} {'page':<30} {'median ms':>9} {'p95 ms':>7} {'SQL':>4} {'CPU ms':>7} {'KiB':>6}")
     for username, label in (("bench_staff", "Staff (migra)"), ("bench_admin", "Admin")):
         client = app.test_client()
         assert client.post("/login/", data={"username": username, "password": PASSWORD}).status_code == 302
@@ -88,19 +90,20 @@ def main():
         for page, path in pages(migra_case):
             headers = bearer if path.startswith("/api/") else None
             client.get(path, headers=headers)  # warm
-            times, counts = [], []
+            times, counts, cpu = [], [], []
             for _ in range(args.repeat):
                 statements[0] = 0
-                started = time.perf_counter()
+                started, used = time.perf_counter(), time.process_time()
                 response = client.get(path, headers=headers)
                 times.append(time.perf_counter() - started)
+                cpu.append(time.process_time() - used)
                 counts.append(statements[0])
                 if response.status_code != 200:
                     sys.exit(f"{path}: HTTP {response.status_code}")
             times.sort()
             p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
             print(f"{label:<14} {page:<30} {statistics.median(times) * 1000:9.1f} {p95 * 1000:7.1f} "
-                  f"{max(counts):4d} {len(response.data) / 1024:6.0f}", flush=True)
+                  f"{max(counts):4d} {statistics.median(cpu) * 1000:7.1f} {len(response.data) / 1024:6.0f}", flush=True)
             if args.sql and args.sql == page and username == "bench_staff":
                 shown.append(True)
                 client.get(path, headers=headers)
@@ -111,7 +114,7 @@ def main():
                 for _ in range(5):
                     client.get(path, headers=headers)
                 profile.disable()
-                pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
+                pstats.Stats(profile).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(int(os.environ.get("TOP", "45")))
 
 
 if __name__ == "__main__":

@@ -7,10 +7,10 @@ shared between requests).
 """
 from flask import g
 from flask_appbuilder.fields import QuerySelectField
-from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import and_, or_, select
 
+from app.core.forms import Select2Widget
 from app.extensions import db
 from app.security.models import Membership
 

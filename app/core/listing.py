@@ -51,7 +51,7 @@ class ScaledInterface(SQLAInterface):
               select_columns=None, outer_default_load=False):
         count = self._estimated_count(filters)
         if count is None:
-            count = self.query_count(self.session.query(self.obj), filters, select_columns)
+            count = self._exact_count(filters)
         if not count:
             return count, []
         pk = getattr(self.obj, self.get_pk_name())
@@ -69,10 +69,31 @@ class ScaledInterface(SQLAInterface):
         items.sort(key=lambda item: position[getattr(item, pk.key)])
         return count, items
 
+    def _exact_count(self, filters):
+        """The number of rows the filters leave, counted over the primary key alone.
+
+        FAB's ``query_count`` counts a subquery of every listed column, joined to the relations of
+        dotted ``select_columns`` (the API's ``reference_occupation.id``): PostgreSQL then reads the
+        heap for each of a million rows (the API's count took 182 ms against the list view's 27 ms).
+        Those joins are outer joins of many-to-one relations, which cannot change the number of
+        rows, so the primary key with the filters' own joins is counted instead (an index suffices).
+        """
+        pk = getattr(self.obj, self.get_pk_name())
+        query = self._apply_inner_all(self.session.query(self.obj), filters, aliases_mapping={})
+        return query.with_entities(pk).order_by(None).count()
+
     def get_related_interface(self, col_name):
         """Related tables (filter and form choices, related views' own lists): FAB's plain
-        interface, minus the COUNT before an unpaged choice list (``RelatedInterface``)."""
-        return RelatedInterface(self.get_related_model(col_name))
+        interface, minus the COUNT before an unpaged choice list (``RelatedInterface``).
+
+        One per relation and view, built on first use: FAB asks for it many times per page (forms,
+        search widget, filters), and building one inspects the whole related mapper each time. It
+        holds no request state (its session is the scoped ``db.session``)."""
+        cache = self.__dict__.setdefault("_related_interfaces", {})
+        interface = cache.get(col_name)
+        if interface is None:
+            interface = cache[col_name] = RelatedInterface(self.get_related_model(col_name))
+        return interface
 
     def _estimated_count(self, filters):
         """The planner's estimate for a huge unfiltered list of a network-wide user, else None."""
