@@ -13,6 +13,7 @@ The database is wiped (schema dropped) first: never point this at real data.
 import argparse
 import gc
 import io
+import os
 import resource
 import sys
 import time
@@ -128,7 +129,7 @@ def rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(app, case_list_rows):
+def measure(app, case_list_rows, freeze=True, runs=2):
     from datetime import date
 
     from flask import g
@@ -145,23 +146,25 @@ def measure(app, case_list_rows):
         run_as_ordinary_role(db.engine)
     # As a gunicorn worker after its warm-up (app/warmup.py): the app's objects are out of the
     # garbage collector's reach, so that full collections do not walk them during the rendering.
-    gc.collect()
-    gc.freeze()
+    if freeze:
+        gc.collect()
+        gc.freeze()
     # Inside a request the logged-in user's scope applies (an explicit system scope would not):
     # the summary is built for an Admin, network-wide, with row-level security on.
     with app.test_request_context("/reports/summary.pdf"), force_locale("de"):
         g.user = app.appbuilder.sm.get_user_by_id(admin_id)
-        for run in ("cold", "warm"):
+        print(f"gc.freeze: {'yes' if freeze else 'no'}; load average {os.getloadavg()[0]:.1f}")
+        for run in ["cold"] + ["warm"] * (runs - 1):
             t0 = time.perf_counter()
             scope = resolve_scope(db.session, "all", "all", "all", None)
             summary = build_summary(db.session, scope, "de")
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), time.process_time()
             data = render_pdf("reports/summary.html", scope=scope, summary=summary, locale="de",
                               scope_text=scope.describe(), state_label="", created=date.today(),
                               page_label=css_string("Seite "), of_label=css_string(" von "))
-            t2 = time.perf_counter()
+            t2, c2 = time.perf_counter(), time.process_time()
             pages = len(PdfReader(io.BytesIO(data)).pages)
-            print(f"summary ({run}): SQL {t1 - t0:.2f} s, rendering {t2 - t1:.2f} s, end-to-end {t2 - t0:.2f} s,"
+            print(f"summary ({run}): SQL {t1 - t0:.2f} s, rendering {t2 - t1:.2f} s (CPU {c2 - c1:.2f} s), end-to-end {t2 - t0:.2f} s,"
                   f" {pages} pages, {len(data) / 1024:.0f} KiB, peak RSS so far {rss_mb():.0f} MB")
             db.session.rollback()
 
@@ -183,6 +186,9 @@ def main():
     parser.add_argument("--clients", type=int, default=None, help="default: cases / 5")
     parser.add_argument("--case-list-rows", type=int, default=4400)
     parser.add_argument("--reuse", action="store_true", help="measure the data already in the database")
+    parser.add_argument("--no-gc-freeze", action="store_true",
+                        help="leave the app's objects to the garbage collector (as before app/warmup.py)")
+    parser.add_argument("--runs", type=int, default=2, help="summaries to build (the first is 'cold')")
     args = parser.parse_args()
     url = normalise_database_url(args.database_url)
     if not url.startswith("postgresql"):
@@ -198,7 +204,7 @@ def main():
         vacuum(create_engine(url))
     else:
         app = build(url, args.clients or max(1, args.cases // 5), args.cases)
-    measure(app, args.case_list_rows)
+    measure(app, args.case_list_rows, freeze=not args.no_gc_freeze, runs=args.runs)
 
 
 if __name__ == "__main__":
