@@ -40,5 +40,9 @@ def post_worker_init(worker):
     WeasyPrint, then ``gc.freeze``); ``bench/cold_start.py`` waits for the line logged here."""
     from app.warmup import warm_up
 
-    seconds = warm_up(worker.wsgi)
+    try:
+        seconds = warm_up(worker.wsgi)
+    except Exception:  # e.g. the database not reachable yet: serve (and answer errors) rather than crash-loop
+        worker.log.exception("warm-up failed; the worker serves unwarmed")
+        seconds = 0.0
     worker.log.info("worker ready (pid %s, warm-up %.1f s)", worker.pid, seconds)

@@ -45,3 +45,17 @@ def test_gunicorn_hook_warms_the_worker_app(app, monkeypatch):
     conf.post_worker_init(worker)
     assert calls == [app]
     assert "worker ready" in lines[0][0]
+
+
+def test_a_failed_warm_up_does_not_stop_the_worker(app, monkeypatch):
+    from app import warmup
+
+    monkeypatch.setattr(warmup, "warm_up", lambda a: (_ for _ in ()).throw(RuntimeError("database down")))
+    spec = importlib.util.spec_from_file_location("gunicorn_conf_warmup_failing", CONF)
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    logged = []
+    log = types.SimpleNamespace(info=lambda *a: logged.append(("info", a[0])),
+                                exception=lambda *a: logged.append(("exception", a[0])))
+    conf.post_worker_init(types.SimpleNamespace(wsgi=app, pid=1, log=log))
+    assert [kind for kind, _ in logged] == ["exception", "info"] and "worker ready" in logged[1][1]
