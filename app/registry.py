@@ -12,11 +12,20 @@ def register_views(appbuilder):
     # with constant arguments is folded by Jinja's optimizer at compile time, i.e. answered once
     # for the first user who renders the template.
     current_app.jinja_env.globals["user_may"] = appbuilder.sm.has_access
+    # <html lang> of every page (templates/appbuilder/init.html): the UI language, "de" or "en".
+    current_app.jinja_env.globals["ui_language"] = _ui_language
     _register_ui(appbuilder)
     _register_api(appbuilder)
     _register_security(appbuilder)
     _register_transfer(appbuilder)
     _register_reports(appbuilder)
+
+
+def _ui_language():
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return locale.language if locale else "de"
 
 
 def _register_ui(appbuilder):
