@@ -14,9 +14,9 @@ pytestmark = needs_chromium
 AXE = Axe()
 SEVERE = {"critical", "serious"}
 
-# Fields without a label of their own: every input (buttons are named by their value), select and textarea (hidden inputs and
-# select2's hidden native <select> excluded) must have an accessible name from <label for>, a
-# wrapping <label>, aria-labelledby or aria-label (a title or placeholder alone is not a label).
+# Fields without a label: every input, select and textarea (not hidden inputs, not buttons, which their
+# value names, not the native <select> that select2 hides behind its own box) needs an accessible name
+# from <label for>, a wrapping <label>, aria-labelledby or aria-label (a title or placeholder is none).
 UNLABELLED_FIELDS = """() => Array.from(document.querySelectorAll('input, select, textarea'))
   .filter(el => !['hidden', 'submit', 'button', 'reset', 'image'].includes(el.type)
                 && !el.closest('[aria-hidden="true"]')
@@ -87,6 +87,21 @@ def test_case_and_client_lists(staff_page, live_server, factories):
     check_page(staff_page, "case-list")
     staff_page.goto(f"{live_server}/clientview/list/")
     check_page(staff_page, "client-list")
+
+
+def test_case_list_with_open_filters(staff_page, live_server, factories):
+    """The search panel's filter rows (FAB's ab_filters.js builds them): each operator and value is
+    named by its column."""
+    factories.case(opened_on=date(2013, 1, 1))
+    staff_page.goto(f"{live_server}/caseview/list/?_flt_0_opened_on=01.01.2013&_flt_0_status=open"
+                    "&_flt_2_qualification_title=Ing")
+    staff_page.click("a.accordion-toggle[href='#accordion1_href']")  # "Suche"
+    staff_page.wait_for_selector("#accordion1_href.collapse.in")
+    check_page(staff_page, "case-list-filters")
+    title = staff_page.locator("table.filters tr", has=staff_page.locator("input[name=_flt_2_qualification_title]"))
+    column = title.locator(".remove-filter").inner_text().replace("×", "").strip()
+    assert column and title.locator(".filter_val").get_attribute("aria-label") == column
+    assert title.locator("select.filter-op").get_attribute("aria-label") == f"{column}: Vergleich"
 
 
 def test_quick_entry(staff_page, live_server, factories):
