@@ -13,7 +13,8 @@ from datetime import date
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
 
 from config import TestConfig, normalise_database_url
 
@@ -23,6 +24,17 @@ PASSWORD = "Test-Passw0rd!" + secrets.token_hex(4)
 _DATA_TABLES = ["audit_event", "erasure_request", "contact", "counselling_case", "consent", "client", "training",
                 "funding",
                 "membership"]
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_without_fsync(dbapi_connection, connection_record):
+    """The SQLite test databases are thrown away after the run, so a commit need not wait for the
+    disk: without fsync it costs ~0.4 ms instead of ~20 ms on the project machine (thousands of
+    commits per run). Transactions, rollbacks, locking and constraints are unchanged."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA synchronous=OFF")
+        cursor.close()
 
 
 def _database_url(tmp_dir):
