@@ -11,8 +11,8 @@ from app.security.roles import CLIENTS
 
 _FIELDS = ["partner", "first_name", "last_name", "birth_date", "gender", "citizenship",
            "second_citizenship", "country_of_birth", "district", "residence_state", "year_of_entry",
-           "residence_status", "german_level", "employment_status", "counselling_language", "phone",
-           "email"]
+           "residence_status", "german_level", "employment_status", "counselling_language", "street",
+           "postcode", "city", "phone", "email"]
 
 
 class ClientApi(DomainModelApi):

@@ -1,4 +1,5 @@
 """Clients (Ratsuchende): personal data, owned by one partner, shown pseudonymously in reports."""
+import re
 import secrets
 from datetime import date
 
@@ -17,7 +18,11 @@ from app.core.models import (PartnerOwned, TimestampMixin, Validated, check_coun
 from flask_appbuilder import Model
 
 # Fields that Management never sees (DESIGN.md §3).
-PERSONAL_FIELDS = ("first_name", "last_name", "birth_date", "phone", "email", "district", "notes")
+PERSONAL_FIELDS = ("first_name", "last_name", "birth_date", "phone", "email", "district", "street", "postcode",
+                   "city", "notes")
+#: Residence states inside Germany: a postcode there has five digits.
+GERMAN_RESIDENCE_STATES = ("MV", "ST", "other_de")
+_POSTCODE = re.compile(r"[0-9A-Za-z][0-9A-Za-z -]*")
 
 
 def new_client_number(partner_code):
@@ -59,6 +64,10 @@ class Client(PartnerOwned, TimestampMixin, Validated, Model):
     employment_status = Column(String(20))
     counselling_language = Column(String(8), nullable=False, default="de")
     phone = Column(String(50))
+    # Postal address (the letters' window, DIN 5008); personal data like the names (consent, erasure).
+    street = Column(String(200))
+    postcode = Column(String(10))
+    city = Column(String(100))
     email = Column(String(200))
     delete_after = Column(Date)  # kept up to date by app/clients/retention.py
     erased_at = Column(DateTime)  # set once by the erasure (Art. 17); the record is then read-only
@@ -76,6 +85,22 @@ class Client(PartnerOwned, TimestampMixin, Validated, Model):
     @validates("district")
     def _v_short(self, key, value):
         return check_length(key, value, 100)
+
+    @validates("street")
+    def _v_street(self, key, value):
+        return check_length(key, value, 200)
+
+    @validates("city")
+    def _v_city(self, key, value):
+        return check_length(key, value, 100)
+
+    @validates("postcode")
+    def _v_postcode(self, key, value):
+        value = check_length(key, value, 10)
+        if value is not None and not _POSTCODE.fullmatch(value):
+            raise DomainError(_l("“%(value)s” is not a postcode (letters, digits, spaces and hyphens only).",
+                                 value=value), field=key)
+        return value
 
     @validates("phone")
     def _v_phone(self, key, value):
@@ -139,6 +164,9 @@ class Client(PartnerOwned, TimestampMixin, Validated, Model):
                 raise DomainError(_l("The year of entry is not plausible."), field="year_of_entry")
             if self.birth_date is not None and self.year_of_entry < self.birth_date.year:
                 raise DomainError(_l("The year of entry lies before the birth date."), field="year_of_entry")
+        if (self.postcode and self.residence_state in GERMAN_RESIDENCE_STATES
+                and not (len(self.postcode) == 5 and self.postcode.isdigit())):
+            raise DomainError(_l("A German postcode has five digits."), field="postcode")
         if bool(self.first_name) != bool(self.last_name):
             missing = "last_name" if self.first_name else "first_name"
             raise DomainError(_l("%(field)s is required.", field=missing), field=missing)
@@ -152,6 +180,17 @@ class Client(PartnerOwned, TimestampMixin, Validated, Model):
     @property
     def full_name(self):
         return " ".join(part for part in (self.first_name, self.last_name) if part) or self.client_number or ""
+
+    @property
+    def address_lines(self):
+        """The recipient lines of a letter's window (DIN 5008): name, street, postcode and city;
+        without a postal address the district, so a letter never goes out with the name alone."""
+        name = " ".join(part for part in (self.first_name, self.last_name) if part)
+        place = " ".join(part for part in (self.postcode, self.city) if part)
+        lines = [name] + [line for line in (self.street, place) if line]
+        if not (self.street or place) and self.district:
+            lines.append(self.district)
+        return [line for line in lines if line]
 
     @property
     def erased(self):

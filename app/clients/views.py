@@ -22,7 +22,7 @@ _PERSON = ["first_name", "last_name", "birth_date", "gender", "citizenship", "se
            "country_of_birth"]
 _RESIDENCE = ["district", "residence_state", "year_of_entry", "residence_status", "german_level",
               "employment_status", "counselling_language"]
-_CONTACT = ["phone", "email"]
+_CONTACT = ["street", "postcode", "city", "phone", "email"]
 # Derived by the retention rule (app/clients/retention.py): shown, never entered.
 _DELETION = ["delete_after"]
 
@@ -80,7 +80,8 @@ class ClientView(LogsClientReads, IqModelView):
         "residence_state": _l("Residence"), "year_of_entry": _l("Year of entry"),
         "residence_status": _l("Residence status"), "german_level": _l("German level"),
         "employment_status": _l("Employment status"),
-        "counselling_language": _l("Counselling language (ISO 639-1)"), "phone": _l("Phone"),
+        "counselling_language": _l("Counselling language (ISO 639-1)"), "street": _l("Street"),
+        "postcode": _l("Postcode"), "city": _l("City"), "phone": _l("Phone"),
         "email": _l("E-mail"), "delete_after": _l("Delete after"), "version": _l("Version"),
     }
     add_form_extra_fields = {

@@ -32,7 +32,7 @@ COLUMNS = [
            help=_l("Optional: attaches the case to an existing client of your partner; "
                    "the client columns may then stay empty.")),
     Column("Vorname", "first_name", "client", "text",
-           help=_l("Names, contact data and district need the counselling consent (columns “Einwilligung "
+           help=_l("Names, contact data, postal address and district need the counselling consent (columns “Einwilligung "
                    "Beratung”); without it leave them empty: the client is counselled anonymously.")),
     Column("Nachname", "last_name", "client", "text"),
     Column("Geburtsdatum", "birth_date", "client", "date", True),
@@ -49,6 +49,11 @@ COLUMNS = [
     Column("Erwerbsstatus", "employment_status", "client", "enum", enumeration=EMPLOYMENT_STATUSES),
     Column("Beratungssprache", "counselling_language", "client", "text",
            help=_l("Language code, e.g. de, en, ar, ru.")),
+    Column("Straße", "street", "client", "text",
+           help=_l("Postal address for letters (street and house number); needs the counselling consent.")),
+    Column("PLZ", "postcode", "client", "text",
+           help=_l("Postcode: five digits for an address in Germany, up to 10 characters abroad.")),
+    Column("Ort", "city", "client", "text"),
     Column("Telefon", "phone", "client", "text"),
     Column("E-Mail", "email", "client", "text"),
     Column("Einwilligung Beratung", "given_on", "consent", "date",

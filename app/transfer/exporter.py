@@ -91,6 +91,7 @@ def _fields():
     fields = {
         "partner": partner.code, "id": Case.id, "client_number": client.client_number,
         "first_name": client.first_name, "last_name": client.last_name, "birth_date": client.birth_date,
+        "street": client.street, "postcode": client.postcode, "city": client.city,
         "gender": client.gender, "citizenship": client.citizenship, "period": period.code,
         "opened_on": Case.opened_on, "closed_on": Case.closed_on, "status": Case.status,
         "enquirer": Case.enquirer, "referral_source": Case.referral_source,
@@ -148,6 +149,9 @@ PERSONAL_COLUMNS = _COMMON_HEAD + [
     Column("Geburtsdatum", "birth_date"),
     Column("Geschlecht", "gender", GENDERS.label, coded=True),
     Column("Staatsangehörigkeit", "citizenship", _country, coded=True),
+    Column("Straße", "street"),
+    Column("PLZ", "postcode"),
+    Column("Ort", "city"),
     Column("Förderperiode", "period"),
     Column("Beratungsbeginn", "opened_on"),
     Column("Abschluss", "closed_on"),
