@@ -13,6 +13,7 @@ from app.core.enums import (EMPLOYMENT_STATUSES, GENDERS, GERMAN_LEVELS, RESIDEN
                             RESIDENCE_STATUSES)
 from app.core.errors import DomainError
 from app.core.field_labels import REQUIRED
+from app.core.languages import language_code
 from app.core.models import (PartnerOwned, TimestampMixin, Validated, check_country, check_enum,
                              check_length, trigram_index)
 from flask_appbuilder import Model
@@ -143,8 +144,18 @@ class Client(PartnerOwned, TimestampMixin, Validated, Model):
 
     @validates("counselling_language")
     def _v_language(self, key, value):
-        value = check_length(key, value, 8) or "de"
-        return value.lower()
+        """An ISO 639-1 code; a language's name (“Arabisch”, “arabic”) is read as its code. A value
+        stored before the select (free text no code matches) may stay, but not be newly entered."""
+        code = language_code(value)
+        if code is not None:
+            return code
+        value = str(value).strip() if value is not None else ""
+        if not value:
+            return "de"
+        if value == self.__dict__.get("counselling_language"):
+            return value
+        raise DomainError(_l("“%(value)s” is not a language of the list (an ISO 639-1 code such as “ar”, or "
+                             "the language's name).", value=value), field=key)
 
     def validate(self):
         today = date.today()

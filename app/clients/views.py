@@ -2,7 +2,7 @@
 from flask import g
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _, lazy_gettext as _l
-from wtforms import BooleanField, StringField
+from wtforms import BooleanField
 
 from app.cases.views import CaseView
 from app.clients.consent_views import ConsentView
@@ -10,8 +10,9 @@ from app.clients.consent_forms import CONSENT_FIELD_NAMES, consent_fields, recor
 from app.clients.duplicates import find_duplicates
 from app.clients.models import Client
 from app.core.enums import EMPLOYMENT_STATUSES, GENDERS, GERMAN_LEVELS, RESIDENCE_STATES, RESIDENCE_STATUSES
-from app.core.forms import country_field, enum_field, partner_field
+from app.core.forms import country_field, enum_field, language_field, partner_field
 from app.core.errors import DomainError
+from app.core.languages import language_name
 from app.core.models import format_date
 from app.core.views import (IqModelView, country_formatter, date_formatters, enum_formatter,
                             version_field)
@@ -43,7 +44,7 @@ _COUNTRIES = {
 def _form_fields():
     fields = {name: enum_field(label, enum, required) for name, (label, enum, required) in _ENUMS.items()}
     fields.update({name: country_field(label, required) for name, (label, required) in _COUNTRIES.items()})
-    fields["counselling_language"] = StringField(_l("Counselling language (ISO 639-1)"), default="de")
+    fields["counselling_language"] = language_field(_l("Counselling language"))
     return fields
 
 
@@ -80,7 +81,7 @@ class ClientView(LogsClientReads, IqModelView):
         "residence_state": _l("Residence"), "year_of_entry": _l("Year of entry"),
         "residence_status": _l("Residence status"), "german_level": _l("German level"),
         "employment_status": _l("Employment status"),
-        "counselling_language": _l("Counselling language (ISO 639-1)"), "street": _l("Street"),
+        "counselling_language": _l("Counselling language"), "street": _l("Street"),
         "postcode": _l("Postcode"), "city": _l("City"), "phone": _l("Phone"),
         "email": _l("E-mail"), "delete_after": _l("Delete after"), "version": _l("Version"),
     }
@@ -95,6 +96,7 @@ class ClientView(LogsClientReads, IqModelView):
         **date_formatters("birth_date", "delete_after"),
         **{name: enum_formatter(enum) for name, (_label, enum, _req) in _ENUMS.items()},
         **{name: country_formatter for name in _COUNTRIES},
+        "counselling_language": language_name,
     }
 
     def process_form(self, form, is_created):

@@ -154,3 +154,25 @@ class AjaxRelatedField(Field):
     def pre_validate(self, form):
         if self._unknown:  # stop here: a "required" message would hide the real reason
             raise StopValidation(_("The selected record does not exist or is not accessible."))
+
+
+class LanguageField(SelectField):
+    """The counselling language: a select of ISO 639-1 codes, the letters' languages first
+    (app/core/languages.py). A stored value that is not offered (free text from before the select)
+    is added as its own option, so that saving the form never changes it unasked."""
+
+    def __init__(self, label=None, validators=None, widget=None, **kwargs):
+        kwargs.setdefault("default", "de")
+        super().__init__(label, validators, choices=[], validate_choice=False, **kwargs)
+        if widget is not None:
+            self.widget = widget
+
+    def process(self, formdata, data=None, **kwargs):
+        super().process(formdata, data, **kwargs)
+        from app.core.languages import language_choices
+
+        self.choices = language_choices(self.data)
+
+
+def language_field(label, widget=None, **kwargs):
+    return LanguageField(label, widget=widget if widget is not None else Select2Widget(), **kwargs)

@@ -8,13 +8,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
+from wtforms.widgets import Select
 
 from app.clients.consent_forms import consent_fields
 from app.core.enums import (CHANNELS, ENQUIRERS, GENDERS, OUTCOMES, QUALIFICATION_TYPES,
                             REFERRAL_SOURCES)
 from app.core.dates import DateInputField
 from app.core.field_labels import Required
-from app.core.forms import AjaxRelatedField
+from app.core.forms import AjaxRelatedField, LanguageField
 from app.entry.fields import CLIENT_SEARCH, CountryField, OccupationField
 
 CLIENT_FIELDS = ["first_name", "last_name", "birth_date", "gender", "citizenship", "country_of_birth",
@@ -51,7 +52,7 @@ class QuickEntryForm(FlaskForm):
     gender = _enum(_l("Gender"), GENDERS)
     citizenship = CountryField(_l("Citizenship"))
     country_of_birth = CountryField(_l("Country of birth"))
-    counselling_language = StringField(_l("Counselling language (ISO 639-1)"), default="de")
+    counselling_language = LanguageField(_l("Counselling language"), widget=Select())
     enquirer = _enum(_l("Enquirer"), ENQUIRERS)
     referral_source = _enum(_l("Referral source"), REFERRAL_SOURCES)
     qualification_title = StringField(_l("Qualification (original title)"))
