@@ -39,3 +39,40 @@ def test_admin_sees_which_addresses_are_unverified(login_as):
     assert html.count("label-warning") == 7  # every partner but migra
     show = client.get("/partnerview/list/?_flt_0_code=migra").get_data(as_text=True)
     assert "press release of migra e.V." in show
+
+
+def test_a_street_without_a_source_is_refused(ctx):
+    import pytest
+    from flask_babel import force_locale
+
+    from app.core.errors import DomainError
+
+    agsa = ctx.execute(select(Partner).where(Partner.code == "agsa")).scalar_one()
+    agsa.street, agsa.postcode = "Musterweg 1", "39104"
+    with pytest.raises(DomainError) as refused:
+        ctx.flush()
+    ctx.rollback()
+    assert refused.value.field == "address_source"
+    with force_locale("de"):
+        assert "Quelle" in str(refused.value)
+    agsa = ctx.execute(select(Partner).where(Partner.code == "agsa")).scalar_one()
+    assert agsa.street is None
+
+
+def test_admin_form_refuses_a_street_without_a_source(login_as, ctx):
+    from tests.conftest import post_form
+
+    agsa = ctx.execute(select(Partner).where(Partner.code == "agsa")).scalar_one()
+    web = login_as("t_admin", "Admin", partners=())
+    web.get("/lang/de")
+    form = {"code": "agsa", "name": agsa.name, "legal_form": agsa.legal_form or "", "street": "Musterweg 1",
+            "postcode": "39104", "city": agsa.city, "state": agsa.state, "role": agsa.role, "address_source": "",
+            "active": "y"}
+    page = post_form(web, f"/partnerview/edit/{agsa.id}", form).get_data(as_text=True)
+    assert "Quelle der Straßenanschrift" in page
+    ctx.expire_all()
+    assert ctx.get(Partner, agsa.id).street is None
+    form["address_source"] = "Schreiben vom 02.05.2011"
+    assert post_form(web, f"/partnerview/edit/{agsa.id}", form).status_code == 302
+    ctx.expire_all()
+    assert ctx.get(Partner, agsa.id).street == "Musterweg 1"

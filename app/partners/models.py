@@ -5,11 +5,11 @@ from sqlalchemy.orm import validates
 
 from app.core.enums import PARTNER_ROLES, STATES
 from app.core.errors import DomainError
-from app.core.models import TimestampMixin, check_enum, check_length
+from app.core.models import TimestampMixin, Validated, check_enum, check_length
 from flask_appbuilder import Model
 
 
-class Partner(TimestampMixin, Model):
+class Partner(TimestampMixin, Validated, Model):
     __tablename__ = "partner"
     __table_args__ = (
         CheckConstraint(STATES.check_sql("state"), name="ck_partner_state"),
@@ -52,6 +52,13 @@ class Partner(TimestampMixin, Model):
     @validates("address_source")
     def _v_address_source(self, key, value):
         return check_length(key, value, 300)
+
+    def validate(self):
+        """A street address needs its named source (issue 9, item 7): otherwise it stays empty,
+        flagged, for an Admin to fill in; the city alone needs none."""
+        if (self.street or self.postcode) and not self.address_source:
+            raise DomainError(_l("Name the source of the street address (publication, letter, website), or "
+                                 "leave street and postcode empty."), field="address_source")
 
     @property
     def address_unverified(self):
