@@ -19,7 +19,7 @@ def _int(name, default, minimum=1):
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{_int('PORT', 8000)}"
 workers = _int("WEB_CONCURRENCY", 2)
 # sync: every request is CPU-bound Python or a short PostgreSQL query, with no long-held connections
-# (streamed exports excepted, which are bounded by the timeout); threads or gevent would add only GIL
+# (streamed exports excepted: they report progress per batch, see post_worker_init); threads or gevent would add only GIL
 # contention on 2 cores. Put a buffering reverse proxy (nginx) in front for slow clients.
 worker_class = "sync"
 timeout = _int("GUNICORN_TIMEOUT", 60)
@@ -37,8 +37,14 @@ errorlog = "-"
 
 def post_worker_init(worker):
     """Warm the worker before its first request (app/warmup.py: connection, catalogues, templates,
-    WeasyPrint, then ``gc.freeze``); ``bench/cold_start.py`` waits for the line logged here."""
+    WeasyPrint, then ``gc.freeze``); ``bench/cold_start.py`` waits for the line logged here.
+
+    Streamed exports call ``app.core.heartbeat.beat()`` per batch: registered here, a worker that
+    streams a large file steadily is not killed by ``timeout``; one that stalls still is."""
+    from app.core.heartbeat import register_worker
     from app.warmup import warm_up
+
+    register_worker(worker)
 
     try:
         seconds = warm_up(worker.wsgi)

@@ -198,3 +198,104 @@ def test_export_is_not_cached(login_as, client, data):
 
 def read_csv_bytes(raw):
     return list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+
+
+def _postgresql(app):
+    from app.extensions import db
+
+    with app.app_context():
+        return db.engine.dialect.name == "postgresql"
+
+
+def _sheet_xml(data):
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return archive.read("xl/worksheets/sheet1.xml")
+
+
+@pytest.fixture
+def awkward(factories):
+    """Values that need quoting, escaping or neutralising, empty ones, and both column sets' fields."""
+    odd = factories.client(first_name='Ann;a "Q"', last_name="<b>&amp</b>\x07", birth_date=date(1961, 2, 28),
+                           gender="diverse", citizenship="XK", client_number="=HYPERLINK(1)")
+    factories.case(client=odd, notes="zwei\r\nZeilen;\n\tTab", qualification_title="@Titel", qualification_year=1999,
+                   closed_on=date(2013, 12, 31), regulated=True, notice_result="partial", qualification_country="UA")
+    factories.case(client=factories.client(first_name=" lead", last_name="trail ", gender="not_stated"),
+                   qualification_title="", regulated=False, enquirer="other")
+    factories.case(partner="genres")
+
+
+@pytest.mark.parametrize("personal", [True, False])
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_database_formatting_equals_python_formatting(app, monkeypatch, awkward, personal, lang):
+    """On PostgreSQL the rows are formatted by the database (COPY); byte for byte what Python writes."""
+    if not _postgresql(app):
+        pytest.skip("the database path exists on PostgreSQL only")
+    from flask_babel import force_locale
+
+    from app.extensions import db
+    from app.security.scoping import partner_scope
+    from app.transfer import exporter
+
+    columns = exporter.PERSONAL_COLUMNS if personal else exporter.PSEUDONYMOUS_COLUMNS
+
+    def export(fmt):
+        with app.app_context(), partner_scope([db.session.execute(
+                select_partner_id("migra")).scalar()]), force_locale(lang):
+            query = exporter.case_query(db.session, columns)
+            chunks = exporter.csv_chunks(query, columns) if fmt == "csv" else exporter.xlsx_chunks(query, columns)
+            data = b"".join(chunks)
+            db.session.rollback()
+        return data if fmt == "csv" else _sheet_xml(data)
+
+    assert exporter.database_rows(columns, "csv") is not None  # the database path is taken
+    from_database = export("csv"), export("xlsx")
+    monkeypatch.setattr(exporter, "database_rows", lambda columns, kind: None)
+    from_python = export("csv"), export("xlsx")
+    assert from_database[0] == from_python[0]
+    assert from_database[1] == from_python[1]
+    rows = read_csv_bytes(from_database[0])
+    assert len(rows) == 1 + 2
+    if personal:
+        odd = next(dict(zip(rows[0], r)) for r in rows[1:] if r[3].startswith("Ann"))
+        assert odd["Vorname"] == 'Ann;a "Q"' and odd["Klientennummer"] == "'=HYPERLINK(1)"
+        assert odd["Notizen"] == "zwei\r\nZeilen;\n\tTab" and odd["Qualifikation"] == "'@Titel"
+
+
+def select_partner_id(code):
+    from sqlalchemy import select
+
+    from app.partners.models import Partner
+
+    return select(Partner.id).where(Partner.code == code)
+
+
+def test_row_level_security_holds_while_the_export_streams(app, monkeypatch, login_as, client, awkward):
+    """The COPY runs after the view returned (streamed): without the ORM criteria, PostgreSQL's
+    row-level security of that transaction still keeps the other partner's rows out."""
+    if not _postgresql(app):
+        pytest.skip("row-level security exists on PostgreSQL only")
+    from app.security import scoping
+
+    login_as("t_other", "Staff", ("genres",))
+    monkeypatch.setattr(scoping, "scope_options", lambda session: [])
+    for url in ("/exports/cases.csv", "/exports/cases.xlsx"):
+        response = client.get(url)
+        assert response.status_code == 200
+        rows = read_csv(response) if url.endswith(".csv") else read_xlsx(response.data)
+        assert len(rows) == 2 and rows[1][0] == "genres", rows
+
+
+def test_xlsx_is_streamed(login_as, client, awkward):
+    login_as("t_staff", "Staff", ("migra",))
+    response = client.get("/exports/cases.xlsx")
+    assert response.status_code == 200 and response.is_streamed
+    assert "Content-Length" not in response.headers
+    rows = read_xlsx(response.data)
+    assert len(rows) == 3 and {r[0] for r in rows[1:]} == {"migra"}
+    odd = next(dict(zip(rows[0], r)) for r in rows[1:] if r[3] == 'Ann;a "Q"')
+    assert odd["Nachname"] == "<b>&amp</b>" and odd["Notizen"] == "zwei\r\nZeilen;\n\tTab"  # control character dropped
+    assert odd["Geburtsdatum"].date() == date(1961, 2, 28) and odd["Abschlussjahr"] == 1999
+    other = next(dict(zip(rows[0], r)) for r in rows[1:] if r[3] != 'Ann;a "Q"')
+    assert other["Qualifikation"] is None  # an empty value is an empty cell

@@ -51,3 +51,25 @@ def test_gunicorn_accepts_the_file(monkeypatch):
         config.set(name, getattr(conf, name))
     assert config.workers == 2 and config.bind == ["127.0.0.1:8192"]
     assert config.worker_class_str == "sync"
+
+
+def test_workers_register_for_the_heartbeat_of_streamed_exports(monkeypatch):
+    """A streamed export beats per chunk: the registered worker is notified, so a long but steady
+    export is not killed by the timeout."""
+    import app.warmup
+    from app.core import heartbeat
+
+    class Worker:
+        beats, pid, wsgi = 0, 1, None
+        log = type("Log", (), {"info": lambda *a: None, "exception": lambda *a: None})()
+
+        def notify(self):
+            self.beats += 1
+
+    worker = Worker()
+    conf = load(monkeypatch)
+    monkeypatch.setattr(heartbeat, "_worker", None)
+    monkeypatch.setattr(app.warmup, "warm_up", lambda wsgi: 0.0)
+    conf.post_worker_init(worker)
+    assert list(heartbeat.beating(iter([b"a", b"b", b"c"]))) == [b"a", b"b", b"c"]
+    assert worker.beats == 3

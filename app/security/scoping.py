@@ -230,16 +230,25 @@ def _restrict_to_scope(state):
     sync_database_scope(state.session)
     if not (state.is_select or state.is_update or state.is_delete):
         return
-    scope = current_scope(state.session)
+    options = scope_options(state.session)
+    if options:
+        state.statement = state.statement.options(*options)
+
+
+def scope_options(session):
+    """The statement options that restrict every partner-owned model (and its aliases) to the
+    current scope; none for an unrestricted scope. ``do_orm_execute`` adds them to every ORM
+    statement; code that compiles an ORM statement itself (the COPY of an export) adds them too."""
+    scope = current_scope(session)
     if scope.unrestricted:
-        return
+        return []
     options = []
     for cls in _scoped_classes():
         ids = scope.ids_for(cls.scope_kind)
         if ids is not None:
             criteria = _CRITERIA[cls.scope_kind](tuple(sorted(ids)))
             options.append(with_loader_criteria(cls, criteria, include_aliases=True))
-    state.statement = state.statement.options(*options)
+    return options
 
 
 # One lambda (one code object) per kind of scope: SQLAlchemy caches a criteria lambda by its code

@@ -1,7 +1,5 @@
 """Pages of the import (upload, dry run, commit, template) and the case exports (CSV, XLSX)."""
-import tempfile
-
-from flask import Response, abort, current_app, g, request, send_file, stream_with_context
+from flask import Response, abort, current_app, g, request, stream_with_context
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args
@@ -13,6 +11,7 @@ from wtforms import SelectField
 
 from app.cases.models import Case
 from app.core.filters import same_filters_as
+from app.core.heartbeat import beating
 from app.core.listing import ScaledInterface
 from app.extensions import db
 from app.partners.models import Partner
@@ -21,7 +20,7 @@ from app.security.roles import CASES, CLIENTS, EXPORTS
 from app.security.scoping import current_scope, owning_partner_id, use_aggregate_scope
 from app.transfer.columns import column_documentation
 from app.transfer.exporter import (FILTER_COLUMNS, PERSONAL_COLUMNS, PSEUDONYMOUS_COLUMNS, ExportFilterError,
-                                   case_query, csv_chunks, write_xlsx)
+                                   case_query, csv_chunks, xlsx_chunks)
 from app.transfer.importer import import_file
 from app.transfer.readers import FileRefused, limit
 from app.transfer.template_file import template_csv, template_xlsx
@@ -95,27 +94,18 @@ class ExportView(BaseView):
     @has_access
     def cases_csv(self):
         query, columns = self._query_and_columns()
-        response = Response(stream_with_context(csv_chunks(query, columns)), mimetype="text/csv; charset=utf-8",
+        response = Response(stream_with_context(beating(csv_chunks(query, columns))),
+                            mimetype="text/csv; charset=utf-8",
                             headers={"Content-Disposition": "attachment; filename=beratungsfaelle.csv"})
         return _private(response)
 
     @expose("/cases.xlsx")
     @has_access
     def cases_xlsx(self):
+        # Streamed like the CSV: the zip is written as its rows come (no file, no length known).
         query, columns = self._query_and_columns()
-        # The workbook is written (write-only, row by row) to a temporary file on disk and then sent
-        # from there in chunks; the file is unlinked at once, so it vanishes when the response closes.
-        target = tempfile.TemporaryFile(suffix=".xlsx")
-        try:
-            write_xlsx(query, columns, target)
-        except BaseException:
-            target.close()
-            raise
-        size = target.tell()
-        target.seek(0)
-        response = send_file(target, mimetype=XLSX_MIME, as_attachment=True, download_name="beratungsfaelle.xlsx",
-                             max_age=0, conditional=False)
-        response.headers["Content-Length"] = str(size)
+        response = Response(stream_with_context(beating(xlsx_chunks(query, columns))), mimetype=XLSX_MIME,
+                            headers={"Content-Disposition": "attachment; filename=beratungsfaelle.xlsx"})
         return _private(response)
 
     def _query_and_columns(self):
