@@ -4,8 +4,10 @@ What it contains (one place, so that the JSON and the PDF cannot drift apart):
 the client's fields, its partner, consents, cases with their contacts, the confirmation letters
 produced (the letters are not stored: each one is a row of the read-access log with the letter's
 path), the audit events of all these records (old → new, including records deleted since), the
-read-access log of the client, and the partner's exports with names (one access-log row per export,
-without client: such an export may have contained the client).
+read-access log of the client, and the exports with names that may have contained the client (one
+access-log row per export, without client): its partner's, and the network-wide exports of Admin
+(no partner; read through ``app.security.access_log.network_exports``, a SECURITY DEFINER function
+on PostgreSQL) unless their partner filter names another partner.
 
 Who may produce it (the rule lives here, the views only call it): Admin, and a user with a Staff
 membership at the client's partner. The client is read through the partner scope, so another
@@ -105,12 +107,7 @@ class Art15Report:
             .order_by(AccessLogEntry.at, AccessLogEntry.id)
         ).scalars().all()
         self.letters = [r for r in self.access_log if _is_letter(r.path)]
-        self.exports = session.execute(
-            select(AccessLogEntry).where(
-                AccessLogEntry.client_id.is_(None), AccessLogEntry.partner_id == client.partner_id,
-                AccessLogEntry.at >= client.created_at)
-            .order_by(AccessLogEntry.at, AccessLogEntry.id)
-        ).scalars().all()
+        self.exports = _exports_for(session, client)
 
     # --- JSON ------------------------------------------------------------------------------
     def as_json(self, actor):
@@ -157,6 +154,66 @@ class Art15Report:
             "access_log": log_rows(self.access_log),
             "exports": log_rows(self.exports),
         }
+
+
+# Export filters that name no person (kept in the report as they were logged).
+_PLAIN_FILTERS = {"period", "partner", "state", "cutoff", "lang", "format"}
+_PERSONAL_HINTS = ("name", "mail", "phone", "district", "note", "client", "search", "birth", "street",
+                   "postcode", "city", "title", "address", "number")
+HIDDEN_FILTER = "…"
+
+
+def _exports_for(session, client):
+    """The exports with names that may have contained the client: its partner's since it was recorded,
+    and the network-wide ones (Admin's, no partner) unless their ``partner`` filter names another
+    partner. A filter value that may name a person (name, e-mail, search …) is shown only where it
+    names this client; otherwise it is replaced by "…" (it may name another person)."""
+    from app.security.access_log import client_terms, network_exports, _matches
+
+    own = session.execute(select(AccessLogEntry.id, AccessLogEntry.at, AccessLogEntry.actor, AccessLogEntry.path,
+                                 AccessLogEntry.detail).where(
+        AccessLogEntry.client_id.is_(None), AccessLogEntry.partner_id == client.partner_id,
+        AccessLogEntry.at >= client.created_at)).all()
+    rows = [*own, *(r for r in network_exports(session, client) if _partner_filter_allows(r.detail, client))]
+    from app.clients.erasure import client_fields
+
+    terms = client_terms([getattr(client, name) for name in (*client_fields(), "client_number")
+                          if isinstance(getattr(client, name), str)])
+    return [ExportRow(r.id, r.at, r.actor, r.path, _report_detail(r.detail, terms, _matches))
+            for r in sorted(rows, key=lambda r: (r.at, r.id))]
+
+
+class ExportRow:
+    __slots__ = ("id", "at", "actor", "path", "detail")
+
+    def __init__(self, *values):
+        for name, value in zip(self.__slots__, values):
+            setattr(self, name, value)
+
+
+def _query_pairs(detail):
+    _path, _mark, query = (detail or "").partition("?")
+    return [piece.partition("=")[::2] for piece in query.split("&") if piece]
+
+
+def _partner_filter_allows(detail, client):
+    from urllib.parse import unquote_plus
+
+    chosen = [unquote_plus(v).strip() for k, v in _query_pairs(detail) if k == "partner"]
+    return not chosen or all(v in ("", "all", client.partner.code) for v in chosen)
+
+
+def _report_detail(detail, terms, matches):
+    if not detail or "?" not in detail:
+        return detail
+    path, _mark, query = detail.partition("?")
+    pieces = []
+    for piece in query.split("&"):
+        name, eq, value = piece.partition("=")
+        hidden = (name not in _PLAIN_FILTERS and any(h in name.lower() for h in _PERSONAL_HINTS)
+                  and value and not matches(value, terms))
+        pieces.append(f"{name}={HIDDEN_FILTER}" if hidden else piece)
+    return f"{path}?{'&'.join(pieces)}"
 
 
 def _is_letter(path):

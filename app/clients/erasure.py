@@ -183,6 +183,8 @@ def erase_client(session, client):
     contact_ids = _contact_ids(session, case_ids)
     live_cases = session.scalars(select(Case.id).where(Case.client_id == client.id)).all()
 
+    # Before the client's fields are emptied: PostgreSQL's function for the network-wide rows reads them.
+    access_log.redact(session, client, named)
     connection = session.connection()
     clients = Client.__table__
     connection.execute(update(clients).where(clients.c.id == client.id).values(
@@ -201,7 +203,6 @@ def erase_client(session, client):
                        replacements={"client_number": number})
     audit.scrub_values(session, Case.__tablename__, case_ids, CASE_TEXT_FIELDS)
     audit.scrub_values(session, Contact.__tablename__, contact_ids, CONTACT_TEXT_FIELDS)
-    access_log.redact(session, client.partner_id, named)
     erased = {"erased": list(fields)}
     audit.write_events(session, [
         {"action": "erase", "table_name": Client.__tablename__, "record_id": str(client.id),

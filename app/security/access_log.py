@@ -17,7 +17,7 @@ everything else (lists without names, dashboards, summaries) keeps working.
 ``LogsClientReads`` is the ModelView mixin that notes the clients of list, show and edit pages.
 """
 import logging
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import unquote_plus
 
 from flask import g, has_request_context, jsonify, make_response, request
 from sqlalchemy import bindparam, insert, literal, select, text
@@ -152,39 +152,84 @@ def _withheld(original):
     return response
 
 
-def _redacted_detail(detail, terms):
-    """``detail`` with every query value that names one of ``terms`` replaced by the marker."""
+def _matches(value, terms):
+    lowered = unquote_plus(value, errors="replace").strip().lower()
+    return bool(lowered) and any(term in lowered or (len(lowered) >= 3 and lowered in term) for term in terms)
+
+
+def redacted_detail(detail, terms):
+    """``detail`` with every query value that names one of ``terms`` replaced by the marker; the
+    other pieces stay as they were written. PostgreSQL has the same rule in ``iq_redacted_detail``
+    (migration f7a8b9c0d1e2) for the network-wide rows."""
     path, mark, query = detail.partition("?")
     if not mark:
         return detail
-    pairs, changed = [], False
-    for key, value in parse_qsl(query, keep_blank_values=True):
-        lowered = value.strip().lower()
-        if lowered and any(term in lowered or (len(lowered) >= 3 and lowered in term) for term in terms):
-            value, changed = REDACTED, True
-        pairs.append((key, value))
-    return f"{path}?{urlencode(pairs, quote_via=quote, safe='[]')}" if changed else detail
+    pieces, changed = [], False
+    for piece in query.split("&"):
+        name, _eq, value = piece.partition("=")
+        if piece and _matches(value, terms):
+            piece, changed = f"{name}={REDACTED}", True
+        pieces.append(piece)
+    return f"{path}?{'&'.join(pieces)}"[:500] if changed else detail
 
 
-def redact(session, partner_id, values):
-    """Blank the values naming a client (e.g. a name typed into an export's list filter) in the
-    ``detail`` of the log rows of its partner and of network-wide exports. Returns rows changed."""
+def client_terms(values):
+    return {str(v).strip().lower() for v in values if v is not None and len(str(v).strip()) >= 2}
+
+
+def _network_rows_hidden(session):
+    """PostgreSQL with a partner-restricted scope: row-level security hides the rows without partner."""
+    from app.security.scoping import current_scope
+
+    return session.get_bind().dialect.name == "postgresql" and not current_scope(session).unrestricted
+
+
+def redact(session, client, values):
+    """Blank the values naming ``client`` (e.g. a name typed into an export's list filter) in the
+    ``detail`` of the log rows of its partner and of network-wide exports (no partner). Call it
+    BEFORE the client's fields are emptied (PostgreSQL reads them itself for the network-wide rows).
+    Returns the rows changed."""
     from app.security.models import AccessLogEntry
 
-    terms = {str(v).strip().lower() for v in values if v is not None and len(str(v).strip()) >= 2}
-    if not terms:
-        return 0
+    terms = client_terms(values)
     table = AccessLogEntry.__table__
     connection = session.connection()
-    rows = connection.execute(select(table.c.id, table.c.detail).where(
-        table.c.detail.is_not(None), (table.c.partner_id == partner_id) | table.c.partner_id.is_(None))).all()
     changed = 0
+    where = table.c.partner_id == client.partner_id
+    if _network_rows_hidden(session):
+        # Hidden from a Staff member by row-level security: a SECURITY DEFINER function checks that
+        # the caller's partners cover the client and an erasure of it is requested, reads the
+        # client's values itself and blanks only those.
+        changed += connection.execute(text("SELECT iq_redact_network_exports(:client)"),
+                                      {"client": client.id}).scalar()
+    else:
+        where = where | table.c.partner_id.is_(None)
+    if not terms:
+        return changed
+    rows = connection.execute(select(table.c.id, table.c.detail).where(table.c.detail.is_not(None), where)).all()
     for row_id, detail in rows:
-        new = _redacted_detail(detail, terms)
+        new = redacted_detail(detail, terms)
         if new != detail:
-            connection.execute(table.update().where(table.c.id == row_id).values(detail=new[:500]))
+            connection.execute(table.update().where(table.c.id == row_id).values(detail=new))
             changed += 1
     return changed
+
+
+def network_exports(session, client):
+    """The network-wide exports with names (Admin's, no partner) logged since ``client`` was recorded:
+    (id, at, actor, path, detail) rows. On PostgreSQL through ``iq_network_exports`` (row-level
+    security hides them from Staff; the function checks that the caller covers the client's partner)."""
+    from app.security.models import AccessLogEntry
+
+    if _network_rows_hidden(session):
+        return session.connection().execute(
+            text("SELECT log_id AS id, log_at AS at, log_actor AS actor, log_path AS path, "
+                 "log_detail AS detail FROM iq_network_exports(:client)"), {"client": client.id}).all()
+    table = AccessLogEntry.__table__
+    return session.connection().execute(
+        select(table.c.id, table.c.at, table.c.actor, table.c.path, table.c.detail).where(
+            table.c.partner_id.is_(None), table.c.client_id.is_(None), table.c.at >= client.created_at)
+        .order_by(table.c.at, table.c.id)).all()
 
 
 class LogsClientReads:
