@@ -56,7 +56,7 @@ def test_withdrawal_is_a_csrf_post_sets_the_date_is_audited_and_blocks_personal_
     response = client.post(url, data={"csrf_token": token})
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/clientview/show/{record.id}")
     assert _consent_of(ctx, record)[0].withdrawn_on == date.today()
-    [event] = rows(ctx, AuditEvent, table_name="consent", record_id=str(consent.id), action="update")
+    [event] = rows(ctx, AuditEvent, table_name="consent", record_id=str(consent.id), action="withdrawn")
     assert event.new_values == {"withdrawn_on": date.today().isoformat()} and event.actor == "t_staff"
     # From now on the names can no longer be changed; a statistical field can.
     stored = rows(ctx, Client, id=record.id)[0]

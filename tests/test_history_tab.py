@@ -88,3 +88,54 @@ def test_labels_do_not_depend_on_the_language_of_the_first_page(records, login_a
     tab = _history(web.get(f"/caseview/show/{records['case']}").get_data(as_text=True))
     assert "<th>Wer</th>" in tab
     assert "<strong>Ergebnis der Beratung</strong>" in tab
+
+
+def test_deleted_records_stay_in_the_history_old_to_new(records, login_as, ctx, factories, german_default):
+    """A contact deleted (by Admin) stays in the case's and the client's "Verlauf" with the values it had."""
+    from app.cases.models import Contact
+
+    gone = factories.contact(ctx.get(Contact, records["contact"]).case, minutes=417)
+    gone_id = gone.id
+    ctx.delete(gone)
+    ctx.commit()
+    web = login_as("t_staff", "Staff", ("migra",))
+    for page in (f"/caseview/show/{records['case']}", f"/clientview/show/{records['client']}"):
+        tab = _history(web.get(page).get_data(as_text=True))
+        assert re.search(rf"<td>Kontakt #{gone_id}\b[^<]* gelöscht</td>", tab), (page, tab)
+        assert re.search(rf"<td>Kontakt #{gone_id}\b[^<]* angelegt</td>", tab), page
+        assert "<strong>Minuten</strong>: <span class=\"iq-old\">417</span>" in tab, page  # the value it had
+    web.get("/lang/en")
+    tab = _history(web.get(f"/caseview/show/{records['case']}").get_data(as_text=True))
+    assert re.search(rf"<td>Contact #{gone_id}\b[^<]* deleted</td>", tab), tab
+    # Another case's deleted contact is not in this case's history.
+    other = factories.contact(factories.case(client=factories.client(partner="migra")), minutes=533)
+    ctx.delete(other)
+    ctx.commit()
+    assert "533" not in _history(web.get(f"/caseview/show/{records['case']}").get_data(as_text=True))
+
+
+def test_a_withdrawal_is_its_own_action_in_history_and_audit_api(login_as, client, factories, ctx, api_token,
+                                                                 german_default):
+    import prison
+
+    from app.clients.consent import Consent
+    from tests.api_support import ADMIN
+    from tests.conftest import csrf_token
+
+    record = factories.client(partner="migra", last_name="NachWithdraw")
+    [consent] = ctx.query(Consent).filter_by(client_id=record.id).all()
+    login_as("t_staff", "Staff", ("migra",))
+    show = f"/clientview/show/{record.id}"
+    assert client.post(f"/consentview/withdraw/{consent.id}",
+                       data={"csrf_token": csrf_token(client, show)}).status_code == 302
+    tab = _history(client.get(show).get_data(as_text=True))
+    assert re.search(rf"<td>Einwilligung #{consent.id}\b[^<]* Einwilligung widerrufen</td>", tab), tab
+    assert "<strong>Widerrufen am</strong>: <span class=\"iq-old\">–</span> → " in tab, tab
+    client.get("/lang/en")
+    tab = _history(client.get(show).get_data(as_text=True))
+    assert re.search(rf"<td>Consent #{consent.id}\b[^<]* consent withdrawn</td>", tab), tab
+    headers = api_token(*ADMIN)
+    q = {"filters": [{"col": "action", "opr": "eq", "value": "withdrawn"}]}
+    found = client.get(f"/api/v1/audit/?q={prison.dumps(q)}", headers=headers).get_json()["result"]
+    assert [(e["table_name"], e["record_id"]) for e in found] == [("consent", str(consent.id))]
+    assert found[0]["old_values"] == {"withdrawn_on": None} and found[0]["new_values"]["withdrawn_on"]

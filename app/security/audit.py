@@ -161,6 +161,18 @@ def _actor():
     return scope.user_id, scope.label or "system"
 
 
+WITHDRAWN = "withdrawn"
+
+
+def _named_action(obj, action, old, new):
+    """An update that withdraws a consent (sets ``withdrawn_on``) is its own action, ``withdrawn``
+    (GDPR Art. 7(3): the withdrawal is visible as such in the history and the audit API)."""
+    if (action == "update" and type(obj).__tablename__ == "consent" and (new or {}).get("withdrawn_on")
+            and not (old or {}).get("withdrawn_on")):
+        return WITHDRAWN
+    return action
+
+
 @event.listens_for(Session, "after_flush")
 def _record(session, flush_context):
     from app.security.models import AuditEvent
@@ -185,7 +197,7 @@ def _record(session, flush_context):
             rows.append(
                 {
                     "at": utcnow(),
-                    "action": action,
+                    "action": _named_action(obj, action, old, new),
                     "table_name": type(obj).__tablename__,
                     "record_id": ",".join(str(part) for part in pk),
                     "partner_id": obj.id if type(obj).__tablename__ == "partner" else getattr(obj, "partner_id", None),

@@ -30,7 +30,8 @@ Change = namedtuple("Change", "field label old new")
 
 ACTIONS = {"insert": _l("created"), "update": _l("changed"), "delete": _l("deleted"),
            "art15": _l("Art. 15 report produced"),  # app.clients.art15.record_production
-           "erase": _l("erased (anonymised)")}  # app.clients.erasure
+           "erase": _l("erased (anonymised)"),  # app.clients.erasure
+           "withdrawn": _l("withdrawn (consent)")}  # app.security.audit._named_action
 ERASED = _l("erased")
 
 # Tables without a UI view of their own.
@@ -232,6 +233,9 @@ def value_text(table, column, value):
     return str(formatters.get(column, plain)(typed))
 
 
+_CHANGES = ("update", "withdrawn")  # actions whose values are old → new of the changed fields
+
+
 def changes(event):
     """The changed fields of one event, labelled and formatted; for inserts/deletes every set field."""
     table = event.table_name
@@ -240,10 +244,10 @@ def changes(event):
         return [Change(column, field_label(table, column), "", str(ERASED)) for column in new.get("erased", [])]
     rows = []
     for column in list(dict.fromkeys(list(new) + list(old))):
-        if column in _SKIPPED or (column == "id" and event.action != "update"):
+        if column in _SKIPPED or (column == "id" and event.action not in _CHANGES):
             continue
         before, after = old.get(column), new.get(column)
-        if event.action != "update" and before in (None, "") and after in (None, ""):
+        if event.action not in _CHANGES and before in (None, "") and after in (None, ""):
             continue
         rows.append(Change(column, field_label(table, column), value_text(table, column, before),
                            value_text(table, column, after)))

@@ -7,7 +7,8 @@ case's history the case and its contacts. Events are found by (table, record id)
 Records deleted since (a deleted contact or case) no longer have a row that names their id. The
 Art. 15 report must still list their events, so ``include_deleted`` also looks for delete events
 whose old values name the client (cases, consents) or one of its cases (contacts); that reads the
-JSON of the partner's delete events and is meant for the report, not for every page view.
+JSON of the partner's delete events (one statement per level; the Art. 15 report and the
+"Verlauf" tab of client and case pages use it).
 """
 from sqlalchemy import and_, or_, select
 
@@ -44,13 +45,17 @@ def client_records(session, client, include_deleted=False):
     return records
 
 
-def case_records(session, case):
+def case_records(session, case, include_deleted=False):
     from app.cases.models import Contact
 
-    return {
+    records = {
         "counselling_case": [str(case.id)],
         "contact": _ids(session, select(Contact.id).where(Contact.case_id == case.id)),
     }
+    if include_deleted:
+        gone = _deleted(session, case.partner_id, ("contact",), "case_id", [case.id])
+        records["contact"] = sorted(set(records["contact"]) | gone.get("contact", set()), key=int)
+    return records
 
 
 def _deleted(session, partner_id, tables, key, values):
@@ -120,6 +125,8 @@ def record_history(kind, pk):
     zone = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Europe/Berlin")
     if record is None:
         return PageHistory([], False, zone)
-    records = client_records(session, record) if kind == "client" else case_records(session, record)
+    # Deleted records too (a deleted contact or case): their delete event shows the values they had.
+    records = (client_records(session, record, include_deleted=True) if kind == "client"
+               else case_records(session, record, include_deleted=True))
     events = events_of(session, records, limit=MAX_PAGE_EVENTS + 1)
     return PageHistory(present(events[:MAX_PAGE_EVENTS]), len(events) > MAX_PAGE_EVENTS, zone)
