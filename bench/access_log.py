@@ -2,7 +2,8 @@
 
 Loads a small ``iq demo`` data set into an EMPTY PostgreSQL database (schema dropped first: never
 point this at real data), then as Staff of one partner and as Admin requests the client API list
-(25 clients per page → one 25-row INSERT), a single client over the API and the client show page,
+(25 clients per page → one 25-row INSERT), a single client over the API, the client show page,
+the client, case and contact list pages (25 rows) and a case page,
 through the Flask test client, with the log's ``after_request`` writer on and off (alternating),
 and prints the median request time for both and the median time spent in the writer itself.
 
@@ -43,8 +44,10 @@ def build(url):
         ensure_user(app, "bench_admin", "Admin")
         db.session.commit()
         from app.clients.models import Client
+        from app.cases.models import Case
         client_id = db.session.query(Client.id).filter(Client.partner_id == 1).order_by(Client.id).first()[0]
-    return app, client_id
+        case_id = db.session.query(Case.id).filter(Case.partner_id == 1).order_by(Case.id).first()[0]
+    return app, client_id, case_id
 
 
 def main():
@@ -53,7 +56,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=60)
     args = parser.parse_args()
     url = normalise_database_url(args.url)
-    app, client_id = build(url)
+    app, client_id, case_id = build(url)
     import app.security.access_log as access_log
 
     writer_times = []
@@ -70,7 +73,11 @@ def main():
     slot = funcs.index(original)
     paths = [("API list (25 clients)", "/api/v1/client/?q=(page_size:25)", True),
              ("API client", f"/api/v1/client/{client_id}", True),
-             ("show page", f"/clientview/show/{client_id}", False)]
+             ("show page", f"/clientview/show/{client_id}", False),
+             ("client list (25)", "/clientview/list/?psize_ClientView=25", False),
+             ("case list (25)", "/caseview/list/?psize_CaseView=25", False),
+             ("case page", f"/caseview/show/{case_id}", False),
+             ("contact list (25)", "/contactview/list/?psize_ContactView=25", False)]
     print(f"{'user':<6} {'request':<22} {'off ms':>8} {'on ms':>8} {'diff ms':>8} {'writer ms':>10}")
     for username in ("bench_staff", "bench_admin"):
         web = app.test_client()
