@@ -164,9 +164,9 @@ HIDDEN_FILTER = "…"
 
 
 def _exports_for(session, client):
-    """The exports with names that may have contained the client: its partner's since it was recorded,
-    and the network-wide ones (Admin's, no partner) unless their ``partner`` filter names another
-    partner. A filter value that may name a person (name, e-mail, search …) is shown only where it
+    """The exports with names that may have contained the client, since it was recorded: its
+    partner's and the network-wide ones (Admin's, no partner), unless their ``partner`` filter names
+    another partner. A filter value that may name a person (name, e-mail, search …) is shown only where it
     names this client; otherwise it is replaced by "…" (it may name another person)."""
     from app.security.access_log import client_terms, network_exports, _matches
 
@@ -174,7 +174,7 @@ def _exports_for(session, client):
                                  AccessLogEntry.detail).where(
         AccessLogEntry.client_id.is_(None), AccessLogEntry.partner_id == client.partner_id,
         AccessLogEntry.at >= client.created_at)).all()
-    rows = [*own, *(r for r in network_exports(session, client) if _partner_filter_allows(r.detail, client))]
+    rows = [r for r in (*own, *network_exports(session, client)) if _partner_filter_allows(r.detail, client)]
     from app.clients.erasure import client_fields
 
     terms = client_terms([getattr(client, name) for name in (*client_fields(), "client_number")
