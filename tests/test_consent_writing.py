@@ -120,7 +120,7 @@ def test_api_writes_and_withdraws_consents_as_the_contract_lists_them(api_token,
     response = client.put(f"/api/v1/client/{pk}", json={"version": 1, "consents": withdrawn}, headers=headers)
     assert response.status_code == 200, response.get_json()
     assert [c["withdrawn_on"] for c in response.get_json()["result"]["consents"]] == ["2014-01-31", None]
-    assert rows(ctx, AuditEvent, table_name="consent", record_id=str(stored.id), action="update")
+    assert rows(ctx, AuditEvent, table_name="consent", record_id=str(stored.id), action="withdrawn")  # its own audit action
     version = rows(ctx, Client, id=pk)[0].version
     # After the withdrawal the names cannot change, and a withdrawn consent cannot be edited.
     body = assert_refused(client.put(f"/api/v1/client/{pk}", json={"version": version, "last_name": "Other"},
