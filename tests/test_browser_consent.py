@@ -62,7 +62,7 @@ def test_record_a_consent_add_names_withdraw_and_be_refused(page, live_server, m
     page.wait_for_load_state()
     shot(page, "h11-consent-withdrawn")
     assert rows(ctx, Consent, client_id=client_id)[0].withdrawn_on == date.today()
-    [event] = rows(ctx, AuditEvent, table_name="consent", record_id=str(consent.id), action="withdrawn")
+    [event] = rows(ctx, AuditEvent, table_name="consent", record_id=str(consent.id), action="withdraw")
     assert event.actor == "t_pw_consent"
     page.click("#iq-history-tab")
     assert "consent withdrawn" in page.inner_text("#iq-history")  # the history tab names it

@@ -94,7 +94,7 @@ def test_withdrawal_is_audited_with_old_and_new_value(factories, ctx):
     consent = factories.consent(record, given_on=date(2013, 3, 14))
     consent.withdrawn_on = date(2016, 4, 5)
     ctx.commit()
-    [event] = rows(ctx, AuditEvent, table_name="consent", record_id=str(consent.id), action="withdrawn")
+    [event] = rows(ctx, AuditEvent, table_name="consent", record_id=str(consent.id), action="withdraw")
     assert event.old_values == {"withdrawn_on": None}
     assert event.new_values == {"withdrawn_on": "2016-04-05"}
     assert event.partner_id == record.partner_id

@@ -56,7 +56,7 @@ def test_withdrawal_is_a_csrf_post_sets_the_date_is_audited_and_blocks_personal_
     response = client.post(url, data={"csrf_token": token})
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/clientview/show/{record.id}")
     assert _consent_of(ctx, record)[0].withdrawn_on == date.today()
-    [event] = rows(ctx, AuditEvent, table_name="consent", record_id=str(consent.id), action="withdrawn")
+    [event] = rows(ctx, AuditEvent, table_name="consent", record_id=str(consent.id), action="withdraw")
     assert event.new_values == {"withdrawn_on": date.today().isoformat()} and event.actor == "t_staff"
     # From now on the names can no longer be changed; a statistical field can.
     stored = rows(ctx, Client, id=record.id)[0]
@@ -120,7 +120,7 @@ def test_api_writes_and_withdraws_consents_as_the_contract_lists_them(api_token,
     response = client.put(f"/api/v1/client/{pk}", json={"version": 1, "consents": withdrawn}, headers=headers)
     assert response.status_code == 200, response.get_json()
     assert [c["withdrawn_on"] for c in response.get_json()["result"]["consents"]] == ["2014-01-31", None]
-    assert rows(ctx, AuditEvent, table_name="consent", record_id=str(stored.id), action="withdrawn")  # its own audit action
+    assert rows(ctx, AuditEvent, table_name="consent", record_id=str(stored.id), action="withdraw")  # its own audit action
     version = rows(ctx, Client, id=pk)[0].version
     # After the withdrawal the names cannot change, and a withdrawn consent cannot be edited.
     body = assert_refused(client.put(f"/api/v1/client/{pk}", json={"version": version, "last_name": "Other"},

@@ -135,7 +135,7 @@ def test_a_withdrawal_is_its_own_action_in_history_and_audit_api(login_as, clien
     tab = _history(client.get(show).get_data(as_text=True))
     assert re.search(rf"<td>Consent #{consent.id}\b[^<]* consent withdrawn</td>", tab), tab
     headers = api_token(*ADMIN)
-    q = {"filters": [{"col": "action", "opr": "eq", "value": "withdrawn"}]}
+    q = {"filters": [{"col": "action", "opr": "eq", "value": "withdraw"}]}
     found = client.get(f"/api/v1/audit/?q={prison.dumps(q)}", headers=headers).get_json()["result"]
     assert [(e["table_name"], e["record_id"]) for e in found] == [("consent", str(consent.id))]
     assert found[0]["old_values"] == {"withdrawn_on": None} and found[0]["new_values"]["withdrawn_on"]

@@ -161,11 +161,11 @@ def _actor():
     return scope.user_id, scope.label or "system"
 
 
-WITHDRAWN = "withdrawn"
+WITHDRAWN = "withdraw"  # audit_event.action is String(8)
 
 
 def _named_action(obj, action, old, new):
-    """An update that withdraws a consent (sets ``withdrawn_on``) is its own action, ``withdrawn``
+    """An update that withdraws a consent (sets ``withdrawn_on``) is its own action, ``withdraw``
     (GDPR Art. 7(3): the withdrawal is visible as such in the history and the audit API)."""
     if (action == "update" and type(obj).__tablename__ == "consent" and (new or {}).get("withdrawn_on")
             and not (old or {}).get("withdrawn_on")):

@@ -31,7 +31,7 @@ Change = namedtuple("Change", "field label old new")
 ACTIONS = {"insert": _l("created"), "update": _l("changed"), "delete": _l("deleted"),
            "art15": _l("Art. 15 report produced"),  # app.clients.art15.record_production
            "erase": _l("erased (anonymised)"),  # app.clients.erasure
-           "withdrawn": _l("withdrawn (consent)")}  # app.security.audit._named_action
+           "withdraw": _l("withdrawn (consent)")}  # app.security.audit._named_action
 ERASED = _l("erased")
 
 # Tables without a UI view of their own.
@@ -233,7 +233,7 @@ def value_text(table, column, value):
     return str(formatters.get(column, plain)(typed))
 
 
-_CHANGES = ("update", "withdrawn")  # actions whose values are old → new of the changed fields
+_CHANGES = ("update", "withdraw")  # actions whose values are old → new of the changed fields
 
 
 def changes(event):
