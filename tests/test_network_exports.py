@@ -1,7 +1,7 @@
 """Admin's network-wide exports (access-log rows without partner) and a client of a partner:
 a Staff member's erasure blanks the client's name in them, and the client's Art. 15 report lists
 them. On PostgreSQL the suite runs as the ordinary role with row-level security, which hides those
-rows from Staff: both go through narrow SECURITY DEFINER functions (migration f7a8b9c0d1e2)."""
+rows from Staff: both go through narrow SECURITY DEFINER functions (migration d2e3f4a5b6c7)."""
 import secrets
 
 import pytest

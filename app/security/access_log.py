@@ -160,7 +160,7 @@ def _matches(value, terms):
 def redacted_detail(detail, terms):
     """``detail`` with every query value that names one of ``terms`` replaced by the marker; the
     other pieces stay as they were written. PostgreSQL has the same rule in ``iq_redacted_detail``
-    (migration f7a8b9c0d1e2) for the network-wide rows."""
+    (migration d2e3f4a5b6c7) for the network-wide rows."""
     path, mark, query = detail.partition("?")
     if not mark:
         return detail

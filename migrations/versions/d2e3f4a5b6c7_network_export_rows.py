@@ -17,13 +17,13 @@ Both switch ``iq.partner_ids`` to ``all`` for their own statements (the policies
 they apply to the owner as well) and restore the caller's value before returning; an error aborts
 the caller's (sub)transaction, which undoes the switch as well.
 
-Revision ID: f7a8b9c0d1e2
-Revises: e1f2a3b4c5d6
+Revision ID: d2e3f4a5b6c7
+Revises: a9b0c1d2e3f4
 """
 from alembic import op
 
-revision = "f7a8b9c0d1e2"
-down_revision = "e1f2a3b4c5d6"
+revision = "d2e3f4a5b6c7"
+down_revision = "a9b0c1d2e3f4"
 branch_labels = None
 depends_on = None
 
