@@ -11,6 +11,7 @@ from app.clients.consent import CASE_CONSENT_FIELDS, check_email_contact, check_
 from app.core.enums import (CASE_STATUSES, CHANNELS, CONTACT_KINDS, ENQUIRERS, LEGAL_BASES,
                             NOTICE_RESULTS, OUTCOMES, QUALIFICATION_TYPES, REFERRAL_SOURCES)
 from app.core.errors import DomainError
+from app.funding.periods import PeriodBound
 from app.core.models import (PartnerOwned, TimestampMixin, Validated, check_country, check_enum,
                              check_length, format_date, programme_window, trigram_index)
 from flask_appbuilder import Model
@@ -41,7 +42,7 @@ def age_band_on(birth, day):
     return next((band for floor, band in _BAND_FLOORS if age >= floor), AGE_BANDS[0])
 
 
-class Case(PartnerOwned, TimestampMixin, Validated, Model):
+class Case(PeriodBound, PartnerOwned, TimestampMixin, Validated, Model):
     __tablename__ = "counselling_case"
     __table_args__ = (
         CheckConstraint("closed_on IS NULL OR closed_on >= opened_on", name="ck_case_closed_after_opened"),
@@ -89,6 +90,7 @@ class Case(PartnerOwned, TimestampMixin, Validated, Model):
     version = Column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}
+    period_date_column = "opened_on"  # PeriodBound
 
     @validates("enquirer")
     def _v_enquirer(self, key, value):
@@ -131,8 +133,6 @@ class Case(PartnerOwned, TimestampMixin, Validated, Model):
         return check_country(key, value)
 
     def validate(self):
-        from app.funding.models import FundingPeriod
-
         if self.opened_on is None:
             raise DomainError(_l("The opening date is required."), field="opened_on")
         _check_in_window(self.opened_on, "opened_on")
@@ -144,25 +144,7 @@ class Case(PartnerOwned, TimestampMixin, Validated, Model):
         self.status = "closed" if self.closed_on else "open"
         session = object_session(self)
         with session.no_autoflush:
-            derived = FundingPeriod.for_date(session, self.opened_on)
-            if derived is None:
-                raise DomainError(
-                    _l("No funding period covers the opening date %(day)s.", day=format_date(self.opened_on)),
-                    field="opened_on",
-                )
-            if self.funding_period_id is None and self.funding_period is None:
-                self.funding_period = derived
-                # Also the column: re-derived to the period it had, the relationship shows no net change
-                # and would not write the key back (a move within the year failed on NOT NULL).
-                self.funding_period_id = derived.id
-            else:
-                given = self.funding_period.id if self.funding_period is not None else self.funding_period_id
-                if given != derived.id:
-                    raise DomainError(
-                        _l("The opening date %(day)s lies in funding period %(code)s, not in the one given.",
-                           day=format_date(self.opened_on), code=derived.code),
-                        field="funding_period",
-                    )
+            self.bind_to_period()  # app.funding.periods: derived, re-derived or checked
             client = self.client
             if client is None and self.client_id is not None:
                 from app.clients.models import Client

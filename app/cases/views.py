@@ -225,9 +225,6 @@ class CaseView(LogsClientReads, IqModelView):
     def pre_add(self, item):
         item.counsellor = item.counsellor or self.current_user()
 
-    def pre_update(self, item):
-        self.rederive_period_if_moved(item, "opened_on")
-
     def _edit(self, pk):
         case = self.datamodel.get(pk, self._base_filters)
         if case is None:

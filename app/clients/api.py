@@ -4,6 +4,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 
 from app.clients.consent import consents_as_api
 from app.clients.consent_service import apply_api_consents
+from app.clients.duplicates import check_new_client
 from app.clients.models import Client
 from app.core.api import DomainModelApi
 from app.security.access_log import note_clients
@@ -34,6 +35,8 @@ class ClientApi(DomainModelApi):
     # -- consents are written with the client (CONTRACT.md: client field ``consents``) -------------
     def _create(self, payload):
         g.iq_api_consents = payload.pop("consents", None)
+        # The confirmation that a likely duplicate is another person (the form's "Create anyway").
+        g.iq_create_anyway = payload.pop("create_anyway", False) is True
         return self._with_consents(super()._create(payload))
 
     def _update(self, item, payload):
@@ -46,6 +49,7 @@ class ClientApi(DomainModelApi):
         return answer
 
     def pre_add(self, item):
+        check_new_client(self.datamodel.session, item, confirmed=g.pop("iq_create_anyway", False))
         # Before the flush: the consent rule (app.clients.consent) sees the new consents.
         apply_api_consents(self.datamodel.session, item, g.pop("iq_api_consents", None))
 

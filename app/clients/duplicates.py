@@ -5,11 +5,19 @@ Names arrive spelled in many ways: "Müller", "Mueller" and "MULLER"; "Şahin" a
 Cyrillic letters to plain Latin, then a few spelling variants of transliteration (w/v, j/y/i,
 sch/sh), so that the comparison can be a plain string similarity. Candidates are found by an indexed
 query (partner, birth date), so only a handful of names are ever compared.
+
+The rule "a new client that is a likely duplicate of one of the partner's clients is refused unless the
+user confirms it is another person" is ``check_new_client()``, the one place the UI's client form, the
+quick entry ("Neue Beratung"), the REST API (``create_anyway: true``) and the import (column "Trotzdem
+anlegen", also ``iq import``) ask; each answers with the same message (``DuplicateClient``).
 """
 import unicodedata
 from difflib import SequenceMatcher
 
+from flask_babel import gettext as _
 from sqlalchemy import select
+
+from app.core.errors import DomainError
 
 SIMILARITY = 0.85
 
@@ -67,3 +75,64 @@ def find_duplicates(session, partner_id, birth_date, first_name, last_name, excl
     scored = [(similarity(first_name, last_name, c.first_name, c.last_name), c)
               for c in session.execute(query.limit(200)).scalars()]
     return [client for score, client in sorted(scored, key=lambda pair: -pair[0]) if score >= SIMILARITY]
+
+
+class DuplicateClient(DomainError):
+    """A new client looks like an existing one; ``clients`` are the likely originals, most similar first."""
+
+    def __init__(self, clients):
+        super().__init__(duplicate_message(clients), field="create_anyway")
+        self.clients = clients
+
+
+def duplicate_message(clients):
+    from app.core.models import format_date
+
+    listed = "; ".join(f"{c.client_number} ({c.last_name}, {c.first_name}, {format_date(c.birth_date)})"
+                       for c in clients)
+    return _("Possible duplicate of an existing client: %(clients)s. Use the existing client, or tick "
+             "“Create anyway” if this is another person.", clients=listed)
+
+
+def check_new_client(session, client, confirmed=False, candidates=None):
+    """Refuse (``DuplicateClient``) a new named client that is a likely duplicate, unless ``confirmed``.
+
+    ``candidates`` (a ``Candidates``) replaces the per-client query when many clients are checked
+    at once (the import). Anonymous clients have no name to compare and are never refused.
+    """
+    partner_id = client.partner.id if client.partner is not None else client.partner_id
+    check_person(session, partner_id, client.birth_date, client.first_name, client.last_name, confirmed, candidates)
+
+
+def check_person(session, partner_id, birth_date, first_name, last_name, confirmed=False, candidates=None):
+    """``check_new_client`` for a client not built yet (the quick entry checks before it saves)."""
+    if confirmed or not (first_name or last_name):
+        return
+    if candidates is not None:
+        found = candidates.find(birth_date, first_name, last_name)
+    else:
+        with session.no_autoflush:
+            found = find_duplicates(session, partner_id, birth_date, first_name, last_name)
+    if found:
+        raise DuplicateClient(found)
+
+
+class Candidates:
+    """The partner's named clients born on the given days, read in a few queries before anything is
+    written (so the clients an import creates are never compared with each other by the database)."""
+
+    def __init__(self, session, partner_id, birth_dates):
+        from app.clients.models import Client
+
+        self.by_day = {}
+        days = sorted({day for day in birth_dates if day is not None})
+        for start in range(0, len(days), 500):
+            query = select(Client).where(Client.partner_id == partner_id, Client.birth_date.in_(days[start:start + 500]),
+                                         Client.last_name.is_not(None))
+            for client in session.execute(query).scalars():
+                self.by_day.setdefault(client.birth_date, []).append(client)
+
+    def find(self, birth_date, first_name, last_name):
+        scored = [(similarity(first_name, last_name, c.first_name, c.last_name), c)
+                  for c in self.by_day.get(birth_date, ())]
+        return [client for score, client in sorted(scored, key=lambda pair: -pair[0]) if score >= SIMILARITY]

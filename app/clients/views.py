@@ -1,19 +1,17 @@
 """Clients (Ratsuchende): personal data of one partner; Management has no access at all (roles.py)."""
 from flask import g
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField
 
 from app.cases.views import CaseView
 from app.clients.consent_views import ConsentView
 from app.clients.consent_forms import CONSENT_FIELD_NAMES, consent_fields, record_from_form, submitted
-from app.clients.duplicates import find_duplicates
+from app.clients.duplicates import check_new_client
 from app.clients.models import Client
 from app.core.enums import EMPLOYMENT_STATUSES, GENDERS, GERMAN_LEVELS, RESIDENCE_STATES, RESIDENCE_STATUSES
 from app.core.forms import country_field, enum_field, language_field, partner_field
-from app.core.errors import DomainError
 from app.core.languages import language_name
-from app.core.models import format_date
 from app.core.views import (IqModelView, country_formatter, date_formatters, enum_formatter,
                             version_field)
 from app.security.access_log import LogsClientReads
@@ -107,16 +105,6 @@ class ClientView(LogsClientReads, IqModelView):
     def pre_add(self, item):
         """Refuse a likely duplicate within the partner unless the user confirmed it is another person;
         record the counselling consent ticked in the form (the model then accepts the names)."""
-        if not g.get("iq_create_anyway") and not item.anonymous:
-            found = find_duplicates(self.datamodel.session, item.partner_id, item.birth_date,
-                                    item.first_name, item.last_name)
-            if found:
-                raise DomainError(duplicate_message(found), field="create_anyway")
+        check_new_client(self.datamodel.session, item, confirmed=g.get("iq_create_anyway"))
         record_from_form(self.datamodel.session, item, g.get("iq_counselling_consent"))
 
-
-def duplicate_message(clients):
-    listed = "; ".join(f"{c.client_number} ({c.last_name}, {c.first_name}, {format_date(c.birth_date)})"
-                       for c in clients)
-    return _("Possible duplicate of an existing client: %(clients)s. Use the existing client, or tick "
-             "“Create anyway” if this is another person.", clients=listed)

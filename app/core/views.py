@@ -13,7 +13,6 @@ from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_args, get_page_size_args
 from flask_babel import LazyString, get_locale, gettext as _, lazy_gettext as _l, ngettext
-from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from flask_appbuilder.fields import QuerySelectField
@@ -330,13 +329,6 @@ class IqModelView(ModelView):
             if field_name and field_name in form:
                 form[field_name].errors = list(form[field_name].errors) + [message]
             flash(message, "danger")
-
-    @staticmethod
-    def rederive_period_if_moved(item, date_column):
-        """The UI has no period field: a record moved to another date gets the period of that date."""
-        if inspect(item).attrs[date_column].history.has_changes():
-            item.funding_period = None
-            item.funding_period_id = None
 
     @staticmethod
     def current_user():

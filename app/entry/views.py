@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.cases.models import Contact
 from app.catalogues.models import CompetentBody
 from app.clients.consent import ConsentText
-from app.clients.duplicates import find_duplicates
+from app.clients.duplicates import DuplicateClient, check_person
 from app.core.errors import DomainError, ScopeError
 from app.core.views import DATABASE_MESSAGE
 from app.entry.fields import CLIENT_SEARCH, country_names, occupations
@@ -63,10 +63,13 @@ class QuickEntryView(BaseView):
             if request.form.get("use_client"):
                 form.client.data = CLIENT_SEARCH.get(request.form["use_client"]) or abort(404)
             try:
-                duplicates = self._duplicates(form)
-                if not duplicates:
-                    case = save_entry(db.session, form, g.user)
-                    return self._saved(form, case)
+                self._check_duplicates(form)
+                case = save_entry(db.session, form, g.user)
+                return self._saved(form, case)
+            except DuplicateClient as error:  # listed with "use this client" / "create anyway"
+                db.session.rollback()
+                duplicates = error.clients
+                self._refuse(form, None, error.message)
             except ScopeError:
                 db.session.rollback()
                 abort(404)
@@ -83,13 +86,13 @@ class QuickEntryView(BaseView):
         )
 
     @staticmethod
-    def _duplicates(form):
-        """Likely duplicates of the client about to be created (none when one was chosen or confirmed)."""
-        if form.client.data is not None or form.create_anyway.data or not form.new_client_given():
-            return []
-        partner_id = owning_partner_id(form.partner.data)
-        return find_duplicates(db.session, partner_id, form.birth_date.data, form.first_name.data,
-                               form.last_name.data)
+    def _check_duplicates(form):
+        """The client about to be created must not be a likely duplicate (app.clients.duplicates), unless
+        one was chosen or the user confirmed "create anyway"."""
+        if form.client.data is not None or not form.new_client_given():
+            return
+        check_person(db.session, owning_partner_id(form.partner.data), form.birth_date.data, form.first_name.data,
+                     form.last_name.data, confirmed=bool(form.create_anyway.data))
 
     def _saved(self, form, case):
         session[REMEMBERED] = {"date": case.opened_on.isoformat(), "channel": form.channel.data,

@@ -1,19 +1,19 @@
 """Intercultural-competence trainings for staff of job centres, agencies and chambers."""
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, Integer, Numeric, String
-from sqlalchemy.orm import object_session, relationship, validates
+from sqlalchemy.orm import relationship, validates
 
 from app.core.dates import WINDOW
 from app.core.enums import TARGET_INSTITUTIONS
 from app.core.errors import DomainError
-from app.core.models import (PartnerOwned, TimestampMixin, Validated, check_enum, check_length,
-                             format_date)
+from app.funding.periods import PeriodBound
+from app.core.models import PartnerOwned, TimestampMixin, Validated, check_enum, check_length
 
 
 from flask_appbuilder import Model
 
 
-class Training(PartnerOwned, TimestampMixin, Validated, Model):
+class Training(PeriodBound, PartnerOwned, TimestampMixin, Validated, Model):
     __tablename__ = "training"
     scope_kind = "aggregate"  # no persons: Management reads it (roles per membership)
     __table_args__ = (
@@ -59,28 +59,11 @@ class Training(PartnerOwned, TimestampMixin, Validated, Model):
 
     def validate(self):
         from app.cases.models import _check_in_window
-        from app.funding.models import FundingPeriod
 
         if self.date is None:
             raise DomainError(_l("The training date is required."), field="date")
         _check_in_window(self.date, "date")
-        session = object_session(self)
-        with session.no_autoflush:
-            derived = FundingPeriod.for_date(session, self.date)
-        if derived is None:
-            raise DomainError(
-                _l("No funding period covers the date %(day)s.", day=format_date(self.date)), field="date"
-            )
-        given = self.funding_period.id if self.funding_period is not None else self.funding_period_id
-        if given is None:
-            self.funding_period = derived
-            self.funding_period_id = derived.id  # see Case.validate: a move within the period
-        elif given != derived.id:
-            raise DomainError(
-                _l("The date %(day)s lies in funding period %(code)s, not in the one given.",
-                   day=format_date(self.date), code=derived.code),
-                field="funding_period",
-            )
+        self.bind_to_period()  # app.funding.periods: derived, re-derived or checked
 
     @property
     def participants(self):

@@ -41,6 +41,3 @@ class TrainingView(BulkDeleteMixin, IqModelView):
     }
     edit_form_extra_fields = {"target_institution": add_form_extra_fields["target_institution"]}
     formatters_columns = {**date_formatters("date"), "target_institution": enum_formatter(TARGET_INSTITUTIONS)}
-
-    def pre_update(self, item):
-        self.rederive_period_if_moved(item, "date")

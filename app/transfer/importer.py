@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.cases.models import Case, Contact
 from app.clients.consent_service import record_consent
+from app.clients.duplicates import Candidates, check_new_client
 from app.clients.models import Client
 from app.core.errors import DomainError
 from app.partners.models import Partner
@@ -83,6 +84,7 @@ class Importer:
         self.result.dry_run = dry_run
         columns = self._map_headers(sheet.headers)
         existing = self._existing_clients(columns, sheet.rows)
+        self.candidates = self._duplicate_candidates(columns, sheet.rows)
         try:
             with self.session.no_autoflush:
                 for number, values in sheet.rows:
@@ -174,6 +176,18 @@ class Importer:
             found.update({c.client_number: c for c in self.session.execute(query).scalars()})
         return found
 
+    def _duplicate_candidates(self, columns, rows):
+        """The partner's clients that a new client of the file could duplicate (same birth date), read
+        before anything is written: the file's own clients are not compared with each other."""
+        index = next((i for i, c in enumerate(columns) if c is not None and c.field == "birth_date"), None)
+        days = set()
+        for _number, values in rows if index is not None else ():
+            try:
+                days.add(self.lookups.parse(columns[index], values[index] if index < len(values) else None))
+            except CellError:
+                pass
+        return Candidates(self.session, self.partner.id, days)
+
     # --- one row ------------------------------------------------------------------------------
 
     def _import_row(self, number, cells, existing):
@@ -188,7 +202,7 @@ class Importer:
         if len(self.result.errors) > errors_before:
             return
         client, is_new = self._client(number, parsed["link"].get("client_number"), parsed["client"], existing,
-                                      parsed["consent"])
+                                      parsed["consent"], bool(parsed["link"].get("create_anyway")))
         case = self._case(number, client, parsed["case"])  # built even without a client: all errors of the row
         contact = self._contact(number, case, parsed["contact"])
         if client is None or len(self.result.errors) > errors_before:
@@ -210,7 +224,7 @@ class Importer:
         self.result.clients += int(is_new)
         self.result.contacts += int(contact is not None)
 
-    def _client(self, number, client_number, fields, existing, consent):
+    def _client(self, number, client_number, fields, existing, consent, create_anyway=False):
         if client_number:
             client = existing.get(client_number)
             if client is None:
@@ -228,6 +242,11 @@ class Importer:
         for name in ("first_name", "last_name", "citizenship"):
             fields.setdefault(name, None)
         if not self._assign(number, client, fields) or not self._consent(number, client, consent):
+            return None, False
+        try:
+            check_new_client(self.session, client, confirmed=create_anyway, candidates=self.candidates)
+        except DomainError as error:
+            self._error(number, _HEADER_OF_FIELD[error.field], error.message)
             return None, False
         if named:
             self.clients_in_file[key] = client

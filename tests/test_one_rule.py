@@ -1,0 +1,154 @@
+"""One rule per business fact (issue 9): the same rule, driven through every channel that writes —
+the client form and the case form (UI, Flask test client with CSRF), the quick entry "Neue Beratung",
+the REST API (JWT), the import page (app/transfer) and ``iq import`` (CLI) — gives the same outcome and
+the same message."""
+import io
+from datetime import date
+from html import unescape
+
+import pytest
+from sqlalchemy import select
+
+from app.cases.models import Case
+from app.clients.models import Client
+from app.partners.models import Partner
+from tests.api_support import STAFF
+from tests.conftest import post_form
+from tests.transfer_files import csv_bytes, row
+
+CHANNELS = ["ui", "entry", "api", "import", "cli"]
+BIRTH = date(1980, 5, 17)
+CONSENT_FORM = {"counselling_consent": "y", "consent_text_version": "2026-1", "consent_given_how": "signed_form"}
+API_CONSENT = [{"purpose": "counselling", "given_on": "2013-03-14", "given_how": "signed_form"}]
+
+
+def _migra(ctx):
+    return ctx.execute(select(Partner.id).where(Partner.code == "migra")).scalar()
+
+
+class Channel:
+    """Writes a new client (with a case where the channel always makes one) through one channel and
+    answers (written?, the page's or answer's text)."""
+
+    def __init__(self, name, client, ctx, login_as, api_token, app, tmp_path):
+        self.name, self.client, self.ctx, self.app, self.tmp_path = name, client, ctx, app, tmp_path
+        if name == "api":
+            self.headers = api_token(*STAFF)
+        elif name != "cli":
+            login_as(*STAFF)
+
+    def new_client(self, first, last, born, opened="14.03.2013", confirm=False):
+        if self.name == "ui":
+            response = post_form(self.client, "/clientview/add", {
+                "first_name": first, "last_name": last, "birth_date": born.isoformat(), "gender": "female",
+                "citizenship": "SY", "counselling_language": "ar", **CONSENT_FORM,
+                **({"create_anyway": "y"} if confirm else {})})
+            return response.status_code == 302, unescape(response.get_data(as_text=True))
+        if self.name == "entry":
+            response = post_form(self.client, "/entry/", {
+                "opened_on": opened, "channel": "phone", "first_name": first, "last_name": last,
+                "birth_date": born.strftime("%d.%m.%Y"), "gender": "female", "citizenship": "SY",
+                "counselling_language": "ar", **CONSENT_FORM, **({"create_anyway": "y"} if confirm else {})})
+            return response.status_code == 302, unescape(response.get_data(as_text=True))
+        if self.name == "api":
+            payload = {"first_name": first, "last_name": last, "birth_date": born.isoformat(), "gender": "female",
+                       "citizenship": "SY", "consents": API_CONSENT, **({"create_anyway": True} if confirm else {})}
+            response = self.client.post("/api/v1/client/", json=payload, headers=self.headers)
+            return response.status_code == 201, (response.get_json() or {}).get("message", "")
+        values = row(1, Vorname=first, Nachname=last, Geburtsdatum=born.strftime("%d.%m.%Y"), Beratungsbeginn=opened,
+                     **({"Trotzdem anlegen": "ja"} if confirm else {}))
+        data = csv_bytes([values])
+        if self.name == "import":
+            response = post_form(self.client, "/import/", {
+                "partner": str(_migra(self.ctx)), "action": "import", "upload": (io.BytesIO(data), "cases.csv")},
+                content_type="multipart/form-data")
+            html = unescape(response.get_data(as_text=True))
+            return 'id="import-done"' in html, html
+        path = self.tmp_path / "cases.csv"
+        path.write_bytes(data)
+        result = self.app.test_cli_runner().invoke(args=["iq", "import", str(path), "--partner", "migra"])
+        return result.exit_code == 0, result.output
+
+
+@pytest.fixture
+def channel(request, client, ctx, login_as, api_token, app, tmp_path):
+    return Channel(request.param, client, ctx, login_as, api_token, app, tmp_path)
+
+
+def _clients_born(ctx, day):
+    ctx.rollback()
+    return ctx.execute(select(Client).where(Client.birth_date == day)).scalars().all()
+
+
+# --- a likely duplicate client is refused unless confirmed (app/clients/duplicates.check_new_client) --
+
+@pytest.mark.parametrize("channel", CHANNELS, indirect=True)
+def test_a_likely_duplicate_is_refused_with_the_same_message_unless_confirmed(channel, ctx, factories, app):
+    from app.clients.duplicates import duplicate_message
+
+    existing = factories.client(first_name="Amina", last_name="Haddad", birth_date=BIRTH)
+    with app.test_request_context():
+        expected = duplicate_message([existing])
+
+    written, text = channel.new_client("Amina", "Hadad", BIRTH)
+    assert not written and expected in text, text[-2000:]
+    assert [c.id for c in _clients_born(ctx, BIRTH)] == [existing.id]
+
+    written, text = channel.new_client("Amina", "Hadad", BIRTH, confirm=True)
+    assert written, text[-2000:]
+    assert len(_clients_born(ctx, BIRTH)) == 2
+
+
+@pytest.mark.parametrize("channel", CHANNELS, indirect=True)
+def test_another_person_is_not_a_duplicate(channel, ctx, factories):
+    factories.client(first_name="Amina", last_name="Haddad", birth_date=BIRTH)
+    written, text = channel.new_client("Olena", "Kovalenko", BIRTH)
+    assert written, text[-2000:]
+    assert len(_clients_born(ctx, BIRTH)) == 2
+
+
+# --- the funding period follows the opening date (app/funding/periods.PeriodBound) ---------------
+
+@pytest.mark.parametrize("channel", ["entry", "import", "cli"], indirect=True)
+def test_a_new_case_gets_the_period_of_its_opening_date(channel, ctx):
+    written, text = channel.new_client("Amina", "Haddad", BIRTH, opened="02.05.2012")
+    assert written, text[-2000:]
+    ctx.rollback()
+    [case] = ctx.execute(select(Case)).scalars().all()
+    assert (case.opened_on, case.funding_period.code) == (date(2012, 5, 2), "2012")
+
+
+@pytest.mark.parametrize("how", ["ui", "api"])
+def test_moving_a_case_to_another_year_moves_it_to_that_period(how, client, ctx, factories, login_as, api_token):
+    case = factories.case(opened_on=date(2013, 3, 14))
+    assert case.funding_period.code == "2013"
+    if how == "ui":
+        login_as(*STAFF)
+        response = post_form(client, f"/caseview/edit/{case.id}", {
+            "opened_on": "02.05.2012", "enquirer": "self", "qualification_title": "Bauingenieur",
+            "qualification_type": "academic", "qualification_country": "SY", "outcome": "application_help",
+            "version": "1"})
+        assert response.status_code == 302, unescape(response.get_data(as_text=True))[-3000:]
+    else:
+        response = client.put(f"/api/v1/case/{case.id}", json={"opened_on": "2012-05-02", "version": 1},
+                              headers=api_token(*STAFF))
+        assert response.status_code == 200, response.get_json()
+        assert response.get_json()["result"]["funding_period"] == factories.period("2012").id
+    ctx.rollback()
+    moved = ctx.get(Case, case.id)
+    assert (moved.opened_on, moved.funding_period.code, moved.version) == (date(2012, 5, 2), "2012", 2)
+
+
+def test_a_period_chosen_over_the_api_must_contain_the_date(client, ctx, factories, api_token):
+    """Only a period given in the same write is checked: then the date must lie in it (422, nothing changed)."""
+    case = factories.case(opened_on=date(2013, 3, 14))
+    headers = api_token(*STAFF)
+    response = client.put(f"/api/v1/case/{case.id}", json={"funding_period": factories.period("2012").id,
+                                                           "version": 1}, headers=headers)
+    assert response.status_code == 422 and response.get_json()["field"] == "funding_period"
+    assert "lies in funding period 2013, not in the one given" in response.get_json()["message"]
+    response = client.put(f"/api/v1/case/{case.id}", json={"funding_period": factories.period("2012").id,
+                                                           "opened_on": "2012-05-02", "version": 1}, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    ctx.rollback()
+    assert ctx.get(Case, case.id).funding_period.code == "2012"
