@@ -31,9 +31,6 @@ COLUMNS = [
     Column(CLIENT_NUMBER, "client_number", "link", "text",
            help=_l("Optional: attaches the case to an existing client of your partner; "
                    "the client columns may then stay empty.")),
-    Column("Trotzdem anlegen", "create_anyway", "link", "bool",
-           help=_l("ja: create the new client even though a client of your partner born on the same day has "
-                   "a similar name (another person). Without it such a row is refused as a possible duplicate.")),
     Column("Vorname", "first_name", "client", "text",
            help=_l("Names, contact data, postal address and district need the counselling consent (columns “Einwilligung "
                    "Beratung”); without it leave them empty: the client is counselled anonymously.")),
@@ -85,6 +82,9 @@ COLUMNS = [
     Column("Notizen", "notes", "case", "text"),
     Column("Kanal Erstkontakt", "channel", "contact", "enum", enumeration=CHANNELS,
            help=_l("If given, a first contact on the opening date is recorded with this channel.")),
+    Column("Trotzdem anlegen", "create_anyway", "link", "bool",
+           help=_l("ja: create the new client even though a client of your partner born on the same day has "
+                   "a similar name (another person). Without it such a row is refused as a possible duplicate.")),
 ]
 
 # Columns a file may carry that the import deliberately ignores: the owning partner always comes
