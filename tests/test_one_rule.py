@@ -152,3 +152,131 @@ def test_a_period_chosen_over_the_api_must_contain_the_date(client, ctx, factori
     assert response.status_code == 200, response.get_json()
     ctx.rollback()
     assert ctx.get(Case, case.id).funding_period.code == "2012"
+
+
+# --- refused writes: one mapping from exception to (status, field, message) (app/core/refusals) ---
+
+def _refusal_cases():
+    from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from app.core.errors import DomainError, ScopeError
+    from app.core.field_labels import DomainErrors
+    from app.core import refusals
+
+    several = DomainErrors([DomainError("first", field="gender"), DomainError("second", field="citizenship")])
+    return [
+        (DomainError("broken", field="opened_on"), 422, "opened_on", "broken"),
+        (several, 422, "gender", "first second"),
+        (ScopeError("elsewhere"), 404, None, str(refusals.NOT_FOUND)),
+        (StaleDataError("stale"), 409, None, str(refusals.STALE_MESSAGE)),
+        (DataError("stmt", {}, Exception("out of range")), 422, None, str(refusals.VALUE_OUT_OF_RANGE)),
+        (IntegrityError("stmt", {}, Exception("uq_x")), 409, None, str(refusals.CONFLICT_MESSAGE)),
+        (OperationalError("stmt", {}, Exception("gone")), 500, None, str(refusals.DATABASE_MESSAGE)),
+    ]
+
+
+def test_every_refusal_maps_to_one_status_field_and_message(app):
+    from app.core.refusals import refusal_for
+
+    with app.test_request_context():
+        for error, status, field, message in _refusal_cases():
+            refusal = refusal_for(error)
+            assert (refusal.status, refusal.field, str(refusal)) == (status, field, message), error
+            assert "stmt" not in str(refusal) and "uq_x" not in str(refusal)
+        assert refusal_for(KeyError("a bug")) is None
+
+
+@pytest.mark.parametrize("how", ["ui", "api"])
+def test_a_stale_edit_gets_the_same_message_in_the_form_and_the_api(how, client, ctx, factories, login_as,
+                                                                     api_token, app):
+    from app.core.refusals import STALE_MESSAGE
+
+    case = factories.case(opened_on=date(2013, 3, 14))
+    with app.test_request_context():
+        expected = str(STALE_MESSAGE)
+    if how == "ui":
+        login_as(*STAFF)
+        response = post_form(client, f"/caseview/edit/{case.id}", {
+            "opened_on": "14.03.2013", "notes": "overwrite", "version": "7"})
+        assert response.status_code == 200 and expected in unescape(response.get_data(as_text=True))
+    else:
+        response = client.put(f"/api/v1/case/{case.id}", json={"notes": "overwrite", "version": 7},
+                              headers=api_token(*STAFF))
+        assert response.status_code == 409 and response.get_json()["message"] == expected
+    ctx.rollback()
+    assert ctx.get(Case, case.id).notes is None
+
+
+# --- a new case's counsellor is the user who records it, its partner its client's (Counselled, Case) --
+
+@pytest.mark.parametrize("channel", ["entry", "import"], indirect=True)
+def test_a_new_case_and_first_contact_are_counselled_by_the_user_who_records_them(channel, ctx):
+    from app.cases.models import Contact
+
+    written, text = channel.new_client("Amina", "Haddad", BIRTH)
+    assert written, text[-2000:]
+    ctx.rollback()
+    [case] = ctx.execute(select(Case)).scalars().all()
+    assert case.counsellor.username == STAFF[0] and case.partner_id == case.client.partner_id
+    for contact in ctx.execute(select(Contact)).scalars():
+        assert contact.counsellor_id == case.counsellor_id and contact.partner_id == case.partner_id
+
+
+@pytest.mark.parametrize("how", ["ui", "api"])
+def test_a_case_added_by_the_network_admin_belongs_to_its_clients_partner(how, client, ctx, factories, login_as,
+                                                                         api_token):
+    person = factories.client(partner="vsp")
+    if how == "ui":
+        login_as("t_admin", "Admin", ())
+        response = post_form(client, "/caseview/add", {"client": str(person.id), "opened_on": "02.05.2013",
+                                                       "outcome": "application_help"})
+        assert response.status_code == 302, unescape(response.get_data(as_text=True))[-3000:]
+    else:
+        response = client.post("/api/v1/case/", json={"client": person.id, "opened_on": "2013-05-02"},
+                               headers=api_token("t_admin", "Admin", ()))
+        assert response.status_code == 201, response.get_json()
+    ctx.rollback()
+    [case] = ctx.execute(select(Case)).scalars().all()
+    assert case.partner.code == "vsp" and case.counsellor.username == "t_admin"
+    assert case.funding_period.code == "2013"
+
+
+def test_the_command_line_import_records_no_counsellor(app, ctx, tmp_path):
+    path = tmp_path / "cases.csv"
+    path.write_bytes(csv_bytes([row(1)]))
+    result = app.test_cli_runner().invoke(args=["iq", "import", str(path), "--partner", "migra"])
+    assert result.exit_code == 0, result.output
+    ctx.rollback()
+    [case] = ctx.execute(select(Case)).scalars().all()
+    assert case.counsellor_id is None and case.partner.code == "migra"
+
+
+# --- which partners may this user pick: selectable_partners() (app/security/partner_choice) -------
+
+def test_selectable_partners_follow_the_membership_roles_and_offer_only_active_partners(app, ctx, make_user):
+    from app.extensions import db
+    from app.security.models import Membership
+    from app.security.partner_choice import selectable_partners
+    from app.security.scoping import system_scope
+
+    user_id = make_user("t_mixed", "Staff", ("migra",))
+    with app.app_context(), system_scope():
+        ids = dict(db.session.execute(select(Partner.code, Partner.id)).all())
+        db.session.add(Membership(user_id=user_id, partner_id=ids["genres"], role="Management"))
+        db.session.add(Membership(user_id=user_id, partner_id=ids["vsp"], role="Staff"))
+        db.session.get(Partner, ids["vsp"]).active = False
+        db.session.commit()
+    try:
+        with app.test_request_context():
+            from flask import g
+            from flask_appbuilder.security.sqla.models import User
+
+            g.user = db.session.get(User, user_id)
+            assert [p.code for p in selectable_partners("write")] == ["migra"]  # vsp: inactive
+            assert sorted(p.code for p in selectable_partners("aggregate")) == ["genres", "migra", "vsp"]
+            assert selectable_partners("admin") == []
+    finally:
+        with app.app_context(), system_scope():
+            db.session.get(Partner, ids["vsp"]).active = True
+            db.session.commit()

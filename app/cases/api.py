@@ -1,11 +1,8 @@
 """REST APIs of counselling cases (``/api/v1/case/``) and their contacts (``/api/v1/contact/``)."""
-from flask import g
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
 from app.cases.models import Case, Contact
-from app.clients.models import Client
 from app.core.api import DomainModelApi
-from app.core.related_ids import possible_id
 from app.security.access_log import note_clients
 from app.security.roles import CASES
 
@@ -14,19 +11,6 @@ _CASE_FIELDS = ["partner", "client", "funding_period", "opened_on", "closed_on",
                 "qualification_country", "qualification_year", "reference_occupation", "regulated",
                 "legal_basis", "competent_body", "outcome", "notice_result", "notes"]
 _CONTACT_FIELDS = ["partner", "case", "date", "kind", "channel", "minutes"]
-
-
-def _partner_of(model, record_id, session):
-    """The partner of a related record the user may see (the scope hides the others)."""
-    if not possible_id(record_id):  # also beyond PostgreSQL's integer: no such record
-        return None
-    record = session.get(model, record_id)
-    return record.partner_id if record is not None else None
-
-
-def _current_user_id():
-    user = getattr(g, "user", None)
-    return getattr(user, "id", None)
 
 
 class CaseApi(DomainModelApi):
@@ -51,14 +35,6 @@ class CaseApi(DomainModelApi):
                       "reference_occupation", "regulated", "outcome"]
     base_order = ("opened_on", "desc")
 
-    def derived_partner_id(self, payload):
-        """A case belongs to the partner of its client."""
-        return _partner_of(Client, payload.get("client"), self.datamodel.session)
-
-    def pre_add(self, item):
-        if item.counsellor_id is None and item.counsellor is None:
-            item.counsellor_id = _current_user_id()
-
     # Read-access log (app.security.access_log): a case carries its client's personal data
     # (qualification, notes), so every client whose case the answer shows is logged.
     def pre_get(self, data):
@@ -81,10 +57,3 @@ class ContactApi(DomainModelApi):
     search_columns = ["partner", "case", "date", "kind", "channel"]
     base_order = ("date", "desc")
 
-    def derived_partner_id(self, payload):
-        """A contact belongs to the partner of its case."""
-        return _partner_of(Case, payload.get("case"), self.datamodel.session)
-
-    def pre_add(self, item):
-        if item.counsellor_id is None and item.counsellor is None:
-            item.counsellor_id = _current_user_id()

@@ -42,7 +42,36 @@ def age_band_on(birth, day):
     return next((band for floor, band in _BAND_FLOORS if age >= floor), AGE_BANDS[0])
 
 
-class Case(PeriodBound, PartnerOwned, TimestampMixin, Validated, Model):
+def acting_user():
+    """The user recording the change: the logged-in user of the request (form, quick entry, API,
+    import page), none on the command line."""
+    from flask import g, has_request_context
+
+    if not has_request_context():
+        return None
+    user = getattr(g, "user", None)
+    user = getattr(user, "_get_current_object", lambda: user)()  # flask_login's current_user proxy
+    return user if getattr(user, "is_authenticated", False) and getattr(user, "id", None) else None
+
+
+class Counselled:
+    """The one rule for the default counsellor: a new case or contact recorded without one is counselled
+    by the user who records it (``validate()`` calls it before every flush; an edit never changes it)."""
+
+    def default_counsellor(self):
+        if self.counsellor_id is None and self.counsellor is None and object_session(self) is not None:
+            from sqlalchemy import inspect as sa_inspect
+
+            user = acting_user() if sa_inspect(self).pending else None
+            if user is not None:
+                # The relationship, not only the key: a form may have set it to None, which would win.
+                from flask_appbuilder.security.sqla.models import User
+
+                session = object_session(self)
+                self.counsellor = user if user in session else session.get(User, user.id)
+
+
+class Case(PeriodBound, Counselled, PartnerOwned, TimestampMixin, Validated, Model):
     __tablename__ = "counselling_case"
     __table_args__ = (
         CheckConstraint("closed_on IS NULL OR closed_on >= opened_on", name="ck_case_closed_after_opened"),
@@ -133,6 +162,7 @@ class Case(PeriodBound, PartnerOwned, TimestampMixin, Validated, Model):
         return check_country(key, value)
 
     def validate(self):
+        self.default_counsellor()
         if self.opened_on is None:
             raise DomainError(_l("The opening date is required."), field="opened_on")
         _check_in_window(self.opened_on, "opened_on")
@@ -145,12 +175,11 @@ class Case(PeriodBound, PartnerOwned, TimestampMixin, Validated, Model):
         session = object_session(self)
         with session.no_autoflush:
             self.bind_to_period()  # app.funding.periods: derived, re-derived or checked
-            client = self.client
-            if client is None and self.client_id is not None:
-                from app.clients.models import Client
-                client = session.get(Client, self.client_id)
+            client = self._client()
             if client is None:
                 raise DomainError(_l("A case needs a client."), field="client")
+            if self.partner_id is None and self.partner is None:
+                self.partner_id = self.implied_partner_id()
             partner_id = self.partner.id if self.partner is not None else self.partner_id
             if client.partner_id != partner_id:
                 raise DomainError(_l("The client belongs to another partner."), field="client")
@@ -171,6 +200,18 @@ class Case(PeriodBound, PartnerOwned, TimestampMixin, Validated, Model):
             if self.qualification_year > self.opened_on.year or self.qualification_year < 1940:
                 raise DomainError(_l("The year the qualification was completed is not plausible."),
                                   field="qualification_year")
+
+    def _client(self):
+        if self.client is None and self.client_id is not None:
+            from app.clients.models import Client
+
+            return object_session(self).get(Client, self.client_id)
+        return self.client
+
+    def implied_partner_id(self):
+        """The one rule for a case's partner: its client's (forms, quick entry, API, import)."""
+        client = self._client() if object_session(self) is not None else self.client
+        return client.partner_id if client is not None else None
 
     def close(self, closed_on, outcome):
         """Close the case on a day with an outcome; ``validate`` then sets the status and checks the
@@ -197,7 +238,7 @@ class Case(PeriodBound, PartnerOwned, TimestampMixin, Validated, Model):
         return f"<Case {self.id}>"
 
 
-class Contact(PartnerOwned, TimestampMixin, Validated, Model):
+class Contact(Counselled, PartnerOwned, TimestampMixin, Validated, Model):
     __tablename__ = "contact"
     __table_args__ = (
         CheckConstraint(CONTACT_KINDS.check_sql("kind"), name="ck_contact_kind"),
@@ -237,6 +278,7 @@ class Contact(PartnerOwned, TimestampMixin, Validated, Model):
         return value
 
     def validate(self):
+        self.default_counsellor()
         if self.date is None:
             raise DomainError(_l("The contact date is required."), field="date")
         _check_in_window(self.date, "date")
@@ -244,7 +286,7 @@ class Contact(PartnerOwned, TimestampMixin, Validated, Model):
         if case is None:
             raise DomainError(_l("A contact belongs to a case."), field="case")
         if self.partner_id is None and self.partner is None:
-            self.partner = case.partner
+            self.partner_id = self.implied_partner_id()
         partner_id = self.partner.id if self.partner is not None else self.partner_id
         if partner_id != case.partner_id:
             raise DomainError(_l("The case belongs to another partner."), field="case")
@@ -254,6 +296,15 @@ class Contact(PartnerOwned, TimestampMixin, Validated, Model):
         if case.opened_on and self.date < case.opened_on:
             raise DomainError(_l("A contact cannot lie before the case was opened."), field="date")
         check_email_contact(self, case.client)
+
+    def implied_partner_id(self):
+        """The one rule for a contact's partner: its case's (a case saved with it: its client's)."""
+        case = self.case
+        if case is None:
+            return None
+        if case.partner_id is not None or case.partner is not None:
+            return case.partner.id if case.partner is not None else case.partner_id
+        return case.implied_partner_id()
 
     def __str__(self):
         return f"{format_date(self.date)} {CONTACT_KINDS.label(self.kind)}"

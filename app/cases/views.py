@@ -97,12 +97,6 @@ class ContactView(LogsClientReads, BulkDeleteMixin, IqModelView):
             select(Case.client_id).join(Contact, Contact.case_id == Case.id).where(Contact.id.in_(pks))
         ).scalars().all()
 
-    def requested_partner(self, form):
-        return form.case.data.partner_id if form.case.data is not None else None
-
-    def pre_add(self, item):
-        item.counsellor = item.counsellor or self.current_user()
-
     # --- the form knows its case: header, counsellors of the case's partner, 404 out of scope ----
     def _add(self):
         case = self._case_of_link()
@@ -218,12 +212,6 @@ class CaseView(LogsClientReads, IqModelView):
     def client_ids_for(self, pks):
         """Case pages show the client's name and the notes (read-access log)."""
         return self.datamodel.session.execute(select(Case.client_id).where(Case.id.in_(pks))).scalars().all()
-
-    def requested_partner(self, form):
-        return form.client.data.partner_id if form.client.data is not None else None
-
-    def pre_add(self, item):
-        item.counsellor = item.counsellor or self.current_user()
 
     def _edit(self, pk):
         case = self.datamodel.get(pk, self._base_filters)

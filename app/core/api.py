@@ -24,13 +24,13 @@ import jsonschema
 from flask import current_app, request
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.api.convert import Model2SchemaConverter
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 from marshmallow_sqlalchemy import SQLAlchemyAutoSchema
-from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.exc import DataError
 
-from app.core.errors import DomainError, ScopeError
+from app.core.errors import ScopeError
+from app.core.refusals import IN_USE_MESSAGE, REFUSED, STALE_MESSAGE, VALUE_OUT_OF_RANGE, refusal_for
 from app.core.listing import scaled
 from app.core.related_ids import refuse_non_ids, require_ids
 from app.security.roles import READ_WRITE
@@ -78,7 +78,6 @@ def install_cached_rison_validation():
 install_cached_rison_validation()
 
 READ_ONLY_ROUTES = {"get", "get_list", "info"}
-VALUE_OUT_OF_RANGE = _l("A value is out of range or has an invalid format.")
 
 
 class ForeignKeyAwareConverter(Model2SchemaConverter):
@@ -139,10 +138,6 @@ class DomainModelApi(ModelRestApi):
 
     # -- hooks for subclasses -------------------------------------------------------------------
 
-    def derived_partner_id(self, payload):
-        """The partner implied by another field of the payload (a case's client), or None."""
-        return None
-
     # -- write paths ----------------------------------------------------------------------------
 
     def post_headless(self):
@@ -193,16 +188,20 @@ class DomainModelApi(ModelRestApi):
             self.post_delete(item)
             return {"message": "OK"}
 
-        return self._write(remove, status=200)
+        return self._write(remove, status=200, conflict=IN_USE_MESSAGE)
 
     def _create(self, payload):
         refuse_non_ids(self.add_model_schema, payload)
-        if self.partner_owned:
-            requested = payload.get("partner")
-            if requested in (None, ""):
-                requested = self.derived_partner_id(payload)
-            payload["partner"] = owning_partner_id(requested)
+        derive = self.partner_owned and payload.get("partner") in (None, "")
+        if derive:
+            payload.pop("partner", None)
+        elif self.partner_owned:
+            payload["partner"] = owning_partner_id(payload["partner"])  # one of the user's (then: exists)
         item = self.add_model_schema.load(payload)
+        if derive:
+            # The model's rule (a case's client's partner, a contact's case's), else the user's only one.
+            implied = item.implied_partner_id() if hasattr(item, "implied_partner_id") else None
+            item.partner_id = owning_partner_id(implied)
         self.pre_add(item)
         self.datamodel.session.add(item)
         self.datamodel.session.commit()
@@ -234,44 +233,26 @@ class DomainModelApi(ModelRestApi):
         return None
 
     def _stale(self):
-        return self.response(409, message=_(
-            "The record was changed by someone else in the meantime (version conflict). "
-            "Load it again and repeat your change."))
+        return self.response(409, message=str(STALE_MESSAGE))
 
-    def _write(self, action, status):
-        """Run a write; any refusal rolls the session back and answers without internals."""
+    def _write(self, action, status, conflict=None):
+        """Run a write; any refusal rolls the session back and is answered as app.core.refusals maps it
+        (the same status and message as in the forms), never with internals."""
         session = self.datamodel.session
         try:
             return self.response(status, **action())
         except ValidationError as err:
             session.rollback()
             return self.response_422(message=err.messages)
-        except DomainError as err:
-            session.rollback()
-            body = {"message": str(err)}
-            if err.field:
-                body["field"] = err.field
-            return self.response(422, **body)
         except ScopeError:
             session.rollback()
-            return self.response_404()
-        except StaleDataError:
+            return self.response_404()  # logged as a denied attempt
+        except REFUSED as err:
             session.rollback()
-            return self._stale()
-        except DataError as err:
-            session.rollback()
-            log.warning("data error on %s: %s", request.path, err.orig)
-            return self.response_422(message=str(VALUE_OUT_OF_RANGE))
-        except IntegrityError as err:
-            session.rollback()
-            log.warning("integrity error on %s: %s", request.path, err.orig)
-            return self.response(409, message=_(
-                "The record conflicts with an existing one (for example a duplicate code) "
-                "or is still referenced by other records."))
-        except SQLAlchemyError:
-            session.rollback()
-            log.exception("database error on %s", request.path)
-            return self.response_500(message=_("A database error occurred. It has been logged."))
+            refusal = refusal_for(err, **({"conflict": conflict} if conflict else {}), where=f"on {request.path}")
+            if refusal.status == 500:
+                return self.response_500(message=str(refusal))
+            return self.response(refusal.status, **refusal.as_json())
 
     @staticmethod
     def _json_payload():

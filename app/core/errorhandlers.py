@@ -4,10 +4,12 @@ import logging
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import Forbidden, HTTPException, NotFound, TooManyRequests
 
 from app.core.errors import DomainError, ScopeError
+from app.core.refusals import refusal_for
 from app.core.input_bounds import MAX_PAGE_SIZE, ListArgumentError, QueryArgumentError
 
 log = logging.getLogger(__name__)
@@ -32,10 +34,6 @@ def _answer(status, message):
 
 
 def register_error_handlers(app):
-    @app.errorhandler(ScopeError)
-    def _scope(error):
-        return _answer(404, _("Not found."))
-
     @app.errorhandler(NotFound)
     def _not_found(error):
         # Another partner's record answers 404 like a missing one; the attempt is logged.
@@ -72,37 +70,18 @@ def register_error_handlers(app):
         log.warning("rate limit: path=%s address=%s", request.path, request.remote_addr)
         return _answer(429, error.description or _("Too many requests. Please wait and try again."))
 
-    @app.errorhandler(DomainError)
-    def _domain(error):
+    def _refused(error):
+        """A refusal no view answered itself: mapped like every refused write (app.core.refusals)."""
         from app.extensions import db
 
         db.session.rollback()
-        return _answer(422, str(error))
+        refusal = refusal_for(error, where=f"on {request.path}")
+        # An unhandled DataError comes from reading (e.g. a list filter with an integer beyond 32 bits
+        # on PostgreSQL): the request's value is wrong, 400.
+        return _answer(400 if isinstance(error, DataError) else refusal.status, str(refusal))
 
-    @app.errorhandler(IntegrityError)
-    def _integrity(error):
-        from app.extensions import db
-
-        db.session.rollback()
-        log.warning("integrity error: %s", error.orig)
-        return _answer(409, _("The record conflicts with an existing one (for example a duplicate code)."))
-
-    @app.errorhandler(DataError)
-    def _data(error):
-        from app.extensions import db
-
-        # e.g. a list filter with an integer beyond 32 bits on PostgreSQL: the client's error
-        db.session.rollback()
-        log.warning("data error: %s", error.orig)
-        return _answer(400, _("A value is out of range or has an invalid format."))
-
-    @app.errorhandler(SQLAlchemyError)
-    def _database(error):
-        from app.extensions import db
-
-        db.session.rollback()
-        log.exception("database error")
-        return _answer(500, _("A database error occurred. It has been logged."))
+    for refused in (ScopeError, DomainError, StaleDataError, SQLAlchemyError):
+        app.register_error_handler(refused, _refused)
 
     @app.errorhandler(Exception)
     def _unexpected(error):

@@ -63,14 +63,9 @@ def country_field(label, required=False, **kwargs):
 
 
 def _partner_choices():
-    from app.partners.models import Partner
-    from app.security.scoping import current_scope
+    from app.security.partner_choice import selectable_partners
 
-    scope = current_scope()
-    query = select(Partner.id, Partner.name).order_by(Partner.name)
-    if scope.write_ids is not None:  # new records only where the user is Staff
-        query = query.where(Partner.id.in_(sorted(scope.write_ids)))
-    rows = [(str(pk), name) for pk, name in db.session.execute(query)]
+    rows = [(str(p.id), p.name) for p in selectable_partners("write")]  # new records: where the user is Staff
     return rows if len(rows) == 1 else [("", "—")] + rows
 
 

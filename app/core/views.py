@@ -7,14 +7,12 @@ translated message, after a rollback, so nothing is written.
 import json
 import logging
 
-from flask import abort, flash, g, has_request_context, jsonify, redirect, request
+from flask import abort, flash, has_request_context, jsonify, redirect, request
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_args, get_page_size_args
 from flask_babel import LazyString, get_locale, gettext as _, lazy_gettext as _l, ngettext
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm.exc import StaleDataError
 from flask_appbuilder.fields import QuerySelectField
 from wtforms import HiddenField
 from wtforms.fields.core import UnboundField
@@ -23,6 +21,8 @@ from app.catalogues.countries import country_name
 from app.core.dates import install_date_fields
 from app.core.display import fill_default_formatters, yes_no
 from app.core.errors import DomainError, ScopeError
+from app.core.refusals import (CONFLICT_MESSAGE, DATABASE_MESSAGE, IN_USE_MESSAGE, REFUSED,  # noqa: F401
+                               STALE_MESSAGE, refusal_for)
 from app.core.field_labels import (DomainErrors, form_error_summary, mark_required, refusals, register_labels,
                                    use_labels)
 from app.core.filters import prepare_search
@@ -33,12 +33,8 @@ from app.security.scoping import log_denied, owning_partner_id
 
 log = logging.getLogger(__name__)
 
-STALE_MESSAGE = _l("This record was changed by someone else in the meantime. Please reload it and "
-                   "enter your changes again.")
-CONFLICT_MESSAGE = _l("The record conflicts with an existing one (for example a duplicate code).")
-DATABASE_MESSAGE = _l("A database error occurred. It has been logged.")
-IN_USE_MESSAGE = _l("The record is still used by other records and cannot be deleted.")
-
+# The messages of refused writes live with their mapping (app.core.refusals); imported here by name
+# for the views that flash them.
 # Form fields that are not copied onto the record as they are.
 _NOT_POPULATED = {"csrf_token", "version", "partner"}
 
@@ -228,7 +224,10 @@ class IqModelView(ModelView):
                     raise refused[0] if len(refused) == 1 else DomainErrors(refused)
                 if adding:
                     if self.owning_partner:
-                        item.partner_id = owning_partner_id(self.requested_partner(form))
+                        requested = self.requested_partner(form)
+                        if requested in (None, "") and hasattr(item, "implied_partner_id"):
+                            requested = item.implied_partner_id()  # a case's client's, a contact's case's
+                        item.partner_id = owning_partner_id(requested)
                     self.pre_add(item)
                     session.add(item)
                 else:
@@ -273,26 +272,12 @@ class IqModelView(ModelView):
             work()
             session.commit()
             return None
-        except ScopeError:
+        except REFUSED as error:
             session.rollback()
-            raise
-        except DomainErrors as error:
-            session.rollback()
-            return error.field, error
-        except DomainError as error:
-            session.rollback()
-            return error.field, error.message
-        except StaleDataError:
-            session.rollback()
-            return None, STALE_MESSAGE
-        except IntegrityError as error:
-            session.rollback()
-            log.warning("write refused in %s: %s", type(self).__name__, error.orig)
-            return None, conflict
-        except SQLAlchemyError:
-            session.rollback()
-            log.exception("database error in %s", type(self).__name__)
-            return None, DATABASE_MESSAGE
+            if isinstance(error, ScopeError):
+                raise  # another partner's record: answered 404 by the error handler
+            refusal = refusal_for(error, conflict, where=f"in {type(self).__name__}")
+            return refusal.field, refusal.message
 
     # --- actions: FAB loads their records without base filters; here each one must be in scope --
     @expose("/action/<string:name>/<pk>", methods=["POST"])
@@ -329,12 +314,6 @@ class IqModelView(ModelView):
             if field_name and field_name in form:
                 form[field_name].errors = list(form[field_name].errors) + [message]
             flash(message, "danger")
-
-    @staticmethod
-    def current_user():
-        """The logged-in user, e.g. as the default counsellor of a new case or contact."""
-        user = getattr(g, "user", None)
-        return user if getattr(user, "is_authenticated", False) else None
 
 
 class BulkDeleteMixin:

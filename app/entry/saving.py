@@ -13,13 +13,12 @@ NO_CLIENT = _l("Choose an existing client or enter the new client's birth date (
                "consent, the name).")
 
 
-def save_entry(session, form, user):
+def save_entry(session, form):
     """Create the records and commit; a DomainError (from the models) or ScopeError leaves nothing behind.
 
     The caller rolls back on error. The case's partner is its client's; a new client's partner is
     the one ``owning_partner_id`` allows.
     """
-    user_id = user.id
     with session.no_autoflush:
         client = form.client.data
         if client is None:
@@ -32,11 +31,10 @@ def save_entry(session, form, user):
         if consent is not None and not has_consent(client, "counselling", on=consent["given_on"] or form.opened_on.data):
             # The consent recorded in the same form (checkbox + text version), before the client's rules run.
             record_from_form(session, client, consent, default_day=form.opened_on.data)
-        case = Case(partner_id=client.partner_id, client=client, opened_on=form.opened_on.data,
-                    counsellor_id=user_id, **_case_values(form))
-        contact = Contact(case=case, partner_id=client.partner_id, date=form.opened_on.data,
-                          kind="first_contact", channel=form.channel.data, minutes=form.minutes.data,
-                          counsellor_id=user_id)
+        case = Case(client=client, opened_on=form.opened_on.data,  # partner: its client's (Case.validate)
+                    **_case_values(form))  # counsellor: the user (Counselled)
+        contact = Contact(case=case, date=form.opened_on.data,
+                          kind="first_contact", channel=form.channel.data, minutes=form.minutes.data)
         session.add_all([case, contact])
     session.commit()
     return case

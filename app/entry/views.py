@@ -11,22 +11,21 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 
 from app.cases.models import Contact
 from app.catalogues.models import CompetentBody
 from app.clients.consent import ConsentText
 from app.clients.duplicates import DuplicateClient, check_person
-from app.core.errors import DomainError, ScopeError
-from app.core.views import DATABASE_MESSAGE
+from app.core.errors import ScopeError
+from app.core.refusals import REFUSED, refusal_for
 from app.entry.fields import CLIENT_SEARCH, country_names, occupations
 from app.entry.forms import QuickEntryForm
 from app.entry.saving import save_entry
 from app.extensions import db
 from app.funding.models import FundingPeriod
-from app.partners.models import Partner
 from app.security.roles import CASES
-from app.security.scoping import current_scope, owning_partner_id
+from app.security.partner_choice import selectable_partners
+from app.security.scoping import owning_partner_id
 
 REMEMBERED = "iq_quick_entry"
 # Errors of the models name their column; these columns have another name in this form.
@@ -64,7 +63,7 @@ class QuickEntryView(BaseView):
                 form.client.data = CLIENT_SEARCH.get(request.form["use_client"]) or abort(404)
             try:
                 self._check_duplicates(form)
-                case = save_entry(db.session, form, g.user)
+                case = save_entry(db.session, form)
                 return self._saved(form, case)
             except DuplicateClient as error:  # listed with "use this client" / "create anyway"
                 db.session.rollback()
@@ -73,12 +72,10 @@ class QuickEntryView(BaseView):
             except ScopeError:
                 db.session.rollback()
                 abort(404)
-            except DomainError as error:
+            except REFUSED as error:  # mapped like every refused write (app.core.refusals)
                 db.session.rollback()
-                self._refuse(form, error.field, error.message)
-            except SQLAlchemyError:
-                db.session.rollback()
-                self._refuse(form, None, DATABASE_MESSAGE)
+                refusal = refusal_for(error, where="in the quick entry")
+                self._refuse(form, refusal.field, refusal.message)
         return self.render_template(
             "entry/quick.html", form=form, duplicates=duplicates, countries=country_names(),
             occupations=catalogue, occupation_facts=_occupation_facts(catalogue), periods=_periods(), partner_states={p.id: p.state for p in partners},
@@ -134,10 +131,8 @@ def _current_texts():
 
 
 def _own_partners():
-    """The active partners the user may enter cases for (the choice is checked again on save)."""
-    scope = current_scope()
-    rows = db.session.execute(select(Partner).where(Partner.active.is_(True)).order_by(Partner.name)).scalars()
-    return [partner for partner in rows if scope.may_write(partner.id)]
+    """The partners the user may enter cases for (the choice is checked again on save)."""
+    return selectable_partners("write")
 
 
 def _occupation_facts(catalogue):

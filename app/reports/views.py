@@ -15,15 +15,15 @@ from sqlalchemy import select
 from app.core.enums import STATES
 from app.extensions import db
 from app.funding.models import FundingPeriod
-from app.partners.models import Partner
 from app.reports.caselist import case_rows, listing_pages
 from app.reports.confirmation import RTL, letter_languages, load_confirmation
 from app.reports.rendering import css_string, pdf_response, render_pdf, wants_pdfa
 from app.reports.scope import resolve_scope
 from app.reports.summary import build_summary
 from app.security.access_log import note_clients
+from app.security.partner_choice import selectable_partners
 from app.security.roles import CASES, REPORTS
-from app.security.scoping import current_scope, use_aggregate_scope
+from app.security.scoping import use_aggregate_scope
 
 SUMMARY_LANGUAGES = ("de", "en")
 
@@ -54,9 +54,7 @@ class ReportsView(BaseView):
         scope = _scope_from_request()
         lang = str(get_locale() or "de")[:2]
         summary = build_summary(db.session, scope, lang)
-        user_scope = current_scope()
-        partners = [p for p in db.session.execute(select(Partner).order_by(Partner.name)).scalars()
-                    if user_scope.allows(p.id)]
+        partners = selectable_partners("aggregate")
         periods = db.session.execute(select(FundingPeriod).order_by(FundingPeriod.start)).scalars().all()
         return self.render_template(
             "reports/dashboard.html", scope=scope, summary=summary, locale=lang, partners=partners,

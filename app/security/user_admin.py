@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, EqualTo
 from app.core.enums import MEMBERSHIP_ROLES
 from app.core.views import IqModelView
 from app.extensions import db
-from app.partners.models import Partner
+from app.security.partner_choice import selectable_partners
 from app.security.accounts import (NETWORK_ADMIN, TAKEN_MESSAGE, changed_account_fields, check_account_change,
                                    check_grant, choice_value, grantable_roles, memberships_of, name_taken,
                                    parse_choices, set_memberships)
@@ -69,11 +69,7 @@ COUNSELLOR_CHOICES = [["id", MembersOfMyPartners, None]]
 
 
 def _administered_partners():
-    scope = current_scope()
-    query = db.session.query(Partner).filter(Partner.active.is_(True)).order_by(Partner.name)
-    if scope.admin_ids is not None:
-        query = query.filter(Partner.id.in_(sorted(scope.admin_ids) or [-1]))
-    return query.all()
+    return selectable_partners("admin")
 
 
 def _default_memberships():

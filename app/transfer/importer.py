@@ -60,19 +60,18 @@ class ImportResult:
         return not self.errors
 
 
-def import_file(session, filename, data, partner_id, dry_run=False, counsellor_id=None):
+def import_file(session, filename, data, partner_id, dry_run=False):
     """Read, validate and (unless ``dry_run`` or any error) commit; raises FileRefused for bad files."""
     sheet = read_upload(filename, data)
-    return Importer(session, partner_id, counsellor_id).run(sheet, dry_run)
+    return Importer(session, partner_id).run(sheet, dry_run)
 
 
 class Importer:
-    def __init__(self, session, partner_id, counsellor_id=None):
+    def __init__(self, session, partner_id):
         self.session = session
         self.partner = session.get(Partner, partner_id)
         if self.partner is None:
             raise FileRefused(_l("Unknown partner."))
-        self.counsellor_id = counsellor_id
         self.lookups = Lookups(session)
         self.result = ImportResult()
         self.clients_in_file = {}
@@ -275,8 +274,7 @@ class Importer:
         return True
 
     def _case(self, number, client, fields):
-        case = Case(partner=self.partner, partner_id=self.partner.id, client=client,
-                    counsellor_id=self.counsellor_id)
+        case = Case(partner=self.partner, partner_id=self.partner.id, client=client)  # counsellor: Counselled
         occupation = fields.get("reference_occupation")
         if occupation is not None:
             # The catalogue prefills what the file leaves empty, as the entry form does.
@@ -292,7 +290,7 @@ class Importer:
         if not fields.get("channel"):
             return None
         contact = Contact(case=case, partner=self.partner, partner_id=self.partner.id, date=case.opened_on,
-                          kind="first_contact", counsellor_id=self.counsellor_id)
+                          kind="first_contact")
         self._assign(number, contact, fields)
         return contact
 

@@ -1,12 +1,11 @@
 """Pages of the import (upload, dry run, commit, template) and the case exports (CSV, XLSX)."""
-from flask import Response, abort, current_app, g, request, stream_with_context
+from flask import Response, abort, current_app, request, stream_with_context
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from sqlalchemy import select
 from wtforms import SelectField
 
 from app.cases.models import Case
@@ -14,10 +13,10 @@ from app.core.filters import same_filters_as
 from app.core.heartbeat import beating
 from app.core.listing import ScaledInterface
 from app.extensions import db
-from app.partners.models import Partner
 from app.security.access_log import note_export
 from app.security.roles import CASES, CLIENTS, EXPORTS
-from app.security.scoping import current_scope, owning_partner_id, use_aggregate_scope
+from app.security.partner_choice import selectable_partners
+from app.security.scoping import owning_partner_id, use_aggregate_scope
 from app.transfer.columns import column_documentation
 from app.transfer.exporter import (FILTER_COLUMNS, PERSONAL_COLUMNS, PSEUDONYMOUS_COLUMNS, ExportFilterError,
                                    case_query, csv_chunks, xlsx_chunks)
@@ -56,7 +55,7 @@ class ImportView(BaseView):
             try:
                 partner_id = owning_partner_id(form.partner.data)
                 result = import_file(session, form.upload.data.filename, data, partner_id,
-                                     dry_run=dry_run, counsellor_id=g.user.id)
+                                     dry_run=dry_run)
             except FileRefused as error:
                 refused = str(error)
             finally:
@@ -78,9 +77,7 @@ class ImportView(BaseView):
 
 def _own_partners():
     """The partners the user may import for; one partner means no choice to make."""
-    scope = current_scope()
-    partners = db.session.execute(select(Partner).where(Partner.active.is_(True)).order_by(Partner.name)).scalars()
-    return [(p.id, p.name) for p in partners if scope.may_write(p.id)]
+    return [(p.id, p.name) for p in selectable_partners("write")]
 
 
 class ExportView(BaseView):
