@@ -280,3 +280,39 @@ def test_selectable_partners_follow_the_membership_roles_and_offer_only_active_p
         with app.app_context(), system_scope():
             db.session.get(Partner, ids["vsp"]).active = True
             db.session.commit()
+
+
+# --- an enumeration is declared once (Enumeration.column_info): validator, form select, formatter ---
+
+@pytest.mark.parametrize("how", ["ui", "api"])
+def test_an_unknown_enumeration_key_is_refused_with_the_same_message(how, client, ctx, factories, login_as,
+                                                                    api_token):
+    person = factories.client()
+    expected = "Unknown value “teleported” for Outcome."
+    if how == "ui":
+        login_as(*STAFF)
+        response = post_form(client, "/caseview/add", {"client": str(person.id), "opened_on": "02.05.2013",
+                                                       "outcome": "teleported"})
+        assert response.status_code == 200 and expected in unescape(response.get_data(as_text=True))
+    else:
+        response = client.post("/api/v1/case/", json={"client": person.id, "opened_on": "2013-05-02",
+                                                      "outcome": "teleported"}, headers=api_token(*STAFF))
+        assert response.status_code == 422 and response.get_json()["message"] == expected, response.get_json()
+    ctx.rollback()
+    assert ctx.execute(select(Case)).scalars().all() == []
+
+
+def test_enumeration_columns_are_declared_once_and_views_read_them(app):
+    from sqlalchemy import inspect as sa_inspect
+
+    from app.core.enums import OUTCOMES, column_enumeration
+
+    assert column_enumeration(sa_inspect(Case).columns["outcome"]) == (OUTCOMES, False)
+    views = {type(view).__name__: view for view in app.appbuilder.baseviews}
+    case_view = views["CaseView"]
+    assert case_view.formatters_columns["outcome"]("on_hold") == str(OUTCOMES.label("on_hold"))
+    with app.test_request_context():
+        form = case_view.add_form()
+        assert [key for key, _label in form.outcome.choices][1:] == OUTCOMES.keys
+    with pytest.raises(Exception, match="teleported"):
+        Case(outcome="teleported")

@@ -12,7 +12,7 @@ from app.core.enums import (CASE_STATUSES, CHANNELS, CONTACT_KINDS, ENQUIRERS, L
                             NOTICE_RESULTS, OUTCOMES, QUALIFICATION_TYPES, REFERRAL_SOURCES)
 from app.core.errors import DomainError
 from app.funding.periods import PeriodBound
-from app.core.models import (PartnerOwned, TimestampMixin, Validated, check_country, check_enum,
+from app.core.models import (PartnerOwned, TimestampMixin, Validated, check_country,
                              check_length, format_date, programme_window, trigram_index)
 from flask_appbuilder import Model
 
@@ -97,21 +97,22 @@ class Case(PeriodBound, Counselled, PartnerOwned, TimestampMixin, Validated, Mod
     counsellor = relationship("User", foreign_keys=[counsellor_id])
     opened_on = Column(Date, nullable=False, info=WINDOW)
     closed_on = Column(Date, info=WINDOW)
-    status = Column(String(8), nullable=False, default="open", index=True)
-    enquirer = Column(String(24))
-    referral_source = Column(String(24))
+    status = Column(String(8), nullable=False, default="open", index=True,
+                    info=CASE_STATUSES.column_info(required=True))
+    enquirer = Column(String(24), info=ENQUIRERS.column_info())
+    referral_source = Column(String(24), info=REFERRAL_SOURCES.column_info())
     qualification_title = Column(String(300))
-    qualification_type = Column(String(20))
+    qualification_type = Column(String(20), info=QUALIFICATION_TYPES.column_info())
     qualification_country = Column(String(2), ForeignKey("country.code"), index=True)
     qualification_year = Column(Integer)
     reference_occupation_id = Column(Integer, ForeignKey("reference_occupation.id"), index=True)
     reference_occupation = relationship("ReferenceOccupation")
     regulated = Column(Boolean)
-    legal_basis = Column(String(32))
+    legal_basis = Column(String(32), info=LEGAL_BASES.column_info())
     competent_body_id = Column(Integer, ForeignKey("competent_body.id"), index=True)
     competent_body = relationship("CompetentBody")
-    outcome = Column(String(32))
-    notice_result = Column(String(32))
+    outcome = Column(String(32), info=OUTCOMES.column_info())
+    notice_result = Column(String(32), info=NOTICE_RESULTS.column_info())
     notes = Column(Text)
     # The client's age band on the opening day, kept with the case so that the statistics survive
     # the erasure of the birth date (app/clients/erasure.py); derived, never entered.
@@ -120,34 +121,6 @@ class Case(PeriodBound, Counselled, PartnerOwned, TimestampMixin, Validated, Mod
 
     __mapper_args__ = {"version_id_col": version}
     period_date_column = "opened_on"  # PeriodBound
-
-    @validates("enquirer")
-    def _v_enquirer(self, key, value):
-        return check_enum(ENQUIRERS, key, value)
-
-    @validates("referral_source")
-    def _v_referral(self, key, value):
-        return check_enum(REFERRAL_SOURCES, key, value)
-
-    @validates("qualification_type")
-    def _v_qualification_type(self, key, value):
-        return check_enum(QUALIFICATION_TYPES, key, value)
-
-    @validates("legal_basis")
-    def _v_legal_basis(self, key, value):
-        return check_enum(LEGAL_BASES, key, value)
-
-    @validates("outcome")
-    def _v_outcome(self, key, value):
-        return check_enum(OUTCOMES, key, value)
-
-    @validates("notice_result")
-    def _v_notice(self, key, value):
-        return check_enum(NOTICE_RESULTS, key, value)
-
-    @validates("status")
-    def _v_status(self, key, value):
-        return check_enum(CASE_STATUSES, key, value, nullable=False)
 
     @validates("qualification_title")
     def _v_title(self, key, value):
@@ -257,19 +230,11 @@ class Contact(Counselled, PartnerOwned, TimestampMixin, Validated, Model):
         backref=backref("contacts", cascade="all, delete-orphan", passive_deletes=True),
     )
     date = Column(Date, nullable=False, info=WINDOW)
-    kind = Column(String(16), nullable=False, default="follow_up")
-    channel = Column(String(20), nullable=False, default="face_to_face")
+    kind = Column(String(16), nullable=False, default="follow_up", info=CONTACT_KINDS.column_info(required=True))
+    channel = Column(String(20), nullable=False, default="face_to_face", info=CHANNELS.column_info(required=True))
     minutes = Column(Integer)
     counsellor_id = Column(Integer, ForeignKey("ab_user.id"))
     counsellor = relationship("User", foreign_keys=[counsellor_id])
-
-    @validates("kind")
-    def _v_kind(self, key, value):
-        return check_enum(CONTACT_KINDS, key, value, nullable=False)
-
-    @validates("channel")
-    def _v_channel(self, key, value):
-        return check_enum(CHANNELS, key, value, nullable=False)
 
     @validates("minutes")
     def _v_minutes(self, key, value):

@@ -19,8 +19,7 @@ from app.cases.counsellors import counsellor_field, default_counsellor, set_form
 from app.cases.models import Case, Contact
 from app.clients.models import Client
 from app.clients.naming import client_label, client_link
-from app.core.enums import (CASE_STATUSES, CHANNELS, CONTACT_KINDS, ENQUIRERS, LEGAL_BASES, NOTICE_RESULTS,
-                            OUTCOMES, QUALIFICATION_TYPES, REFERRAL_SOURCES)
+from app.core.enums import CONTACT_KINDS, OUTCOMES
 from app.core.dates import DateInputError, format_input, parse_date
 from app.core.filters import FilterClientNameOrNumber
 from app.core.forms import AjaxRelatedField, RelatedSource, country_field, enum_field
@@ -74,8 +73,6 @@ class ContactView(LogsClientReads, BulkDeleteMixin, IqModelView):
     show_columns = ["case", "partner", "date", "kind", "channel", "minutes", "counsellor"]
     label_columns = _CONTACT_LABELS
     edit_form_extra_fields = {
-        "kind": enum_field(_l("Kind of contact"), CONTACT_KINDS, required=True),
-        "channel": enum_field(_l("Channel"), CHANNELS, required=True),
         "counsellor": counsellor_field(_l("Counsellor")),
     }
     add_form_extra_fields = {
@@ -85,8 +82,7 @@ class ContactView(LogsClientReads, BulkDeleteMixin, IqModelView):
         "kind": enum_field(_l("Kind of contact"), CONTACT_KINDS, required=True, default="follow_up"),
         "counsellor": counsellor_field(_l("Counsellor"), default=default_counsellor),
     }
-    formatters_columns = {**date_formatters("date"), "kind": enum_formatter(CONTACT_KINDS), "case": case_label,
-                          "channel": enum_formatter(CHANNELS),
+    formatters_columns = {**date_formatters("date"), "case": case_label,
                           "counsellor": lambda user: str(user) if user else ""}
 
     client_column = "case"  # a listed contact's case names its client (read-access log)
@@ -131,14 +127,6 @@ class ContactView(LogsClientReads, BulkDeleteMixin, IqModelView):
         return widgets
 
 
-_ENUMS = {
-    "enquirer": (_l("Enquirer"), ENQUIRERS),
-    "referral_source": (_l("Referral source"), REFERRAL_SOURCES),
-    "qualification_type": (_l("Type of qualification"), QUALIFICATION_TYPES),
-    "legal_basis": (_l("Legal basis"), LEGAL_BASES),
-    "outcome": (_l("Outcome"), OUTCOMES),
-    "notice_result": (_l("Notice result"), NOTICE_RESULTS),
-}
 _CASE = ["opened_on", "closed_on", "counsellor", "enquirer", "referral_source"]
 _QUALIFICATION = ["qualification_title", "qualification_type", "qualification_country", "qualification_year"]
 _RECOGNITION = ["reference_occupation", "regulated", "legal_basis", "competent_body", "outcome",
@@ -146,9 +134,8 @@ _RECOGNITION = ["reference_occupation", "regulated", "legal_basis", "competent_b
 
 
 def _form_fields():
-    fields = {name: enum_field(label, enum) for name, (label, enum) in _ENUMS.items()}
-    fields["qualification_country"] = country_field(_l("Country of qualification"))
-    return fields
+    # Enumerations (enquirer, outcome, ...) are declared on the model (Enumeration.column_info).
+    return {"qualification_country": country_field(_l("Country of qualification"))}
 
 
 class CaseView(LogsClientReads, IqModelView):
@@ -198,8 +185,7 @@ class CaseView(LogsClientReads, IqModelView):
                               "counsellor": counsellor_field(_l("Counsellor"))}
     formatters_columns = {
         **date_formatters("opened_on", "closed_on"),
-        **{name: enum_formatter(enum) for name, (_label, enum) in _ENUMS.items()},
-        "status": enum_formatter(CASE_STATUSES), "qualification_country": country_formatter,
+        "qualification_country": country_formatter,
         "regulated": yes_no, "counsellor": lambda user: str(user) if user else "",
         "reference_occupation": lambda occupation: str(occupation) if occupation else "",
         "competent_body": lambda body: str(body) if body else "",

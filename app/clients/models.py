@@ -14,7 +14,7 @@ from app.core.enums import (EMPLOYMENT_STATUSES, GENDERS, GERMAN_LEVELS, RESIDEN
 from app.core.errors import DomainError
 from app.core.field_labels import REQUIRED
 from app.core.languages import language_code
-from app.core.models import (PartnerOwned, TimestampMixin, Validated, check_country, check_enum,
+from app.core.models import (PartnerOwned, TimestampMixin, Validated, check_country,
                              check_length, trigram_index)
 from flask_appbuilder import Model
 
@@ -53,16 +53,16 @@ class Client(PartnerOwned, TimestampMixin, Validated, Model):
     first_name = Column(String(100))
     last_name = Column(String(100))
     birth_date = Column(Date, info=REQUIRED)
-    gender = Column(String(12), nullable=False, default="not_stated")
+    gender = Column(String(12), nullable=False, default="not_stated", info=GENDERS.column_info(required=True))
     citizenship = Column(String(2), ForeignKey("country.code"), nullable=False, index=True)
     second_citizenship = Column(String(2), ForeignKey("country.code"))
     country_of_birth = Column(String(2), ForeignKey("country.code"))
     district = Column(String(100))
-    residence_state = Column(String(8))
+    residence_state = Column(String(8), info=RESIDENCE_STATES.column_info())
     year_of_entry = Column(Integer)
-    residence_status = Column(String(20))
-    german_level = Column(String(8))
-    employment_status = Column(String(20))
+    residence_status = Column(String(20), info=RESIDENCE_STATUSES.column_info())
+    german_level = Column(String(8), info=GERMAN_LEVELS.column_info())
+    employment_status = Column(String(20), info=EMPLOYMENT_STATUSES.column_info())
     counselling_language = Column(String(8), nullable=False, default="de")
     phone = Column(String(50))
     # Postal address (the letters' window, DIN 5008); personal data like the names (consent, erasure).
@@ -113,26 +113,6 @@ class Client(PartnerOwned, TimestampMixin, Validated, Model):
         if value is not None and ("@" not in value or " " in value):
             raise DomainError(_l("“%(value)s” is not an e-mail address.", value=value), field=key)
         return value
-
-    @validates("gender")
-    def _v_gender(self, key, value):
-        return check_enum(GENDERS, key, value, nullable=False)
-
-    @validates("residence_status")
-    def _v_residence_status(self, key, value):
-        return check_enum(RESIDENCE_STATUSES, key, value)
-
-    @validates("residence_state")
-    def _v_residence_state(self, key, value):
-        return check_enum(RESIDENCE_STATES, key, value)
-
-    @validates("german_level")
-    def _v_german_level(self, key, value):
-        return check_enum(GERMAN_LEVELS, key, value)
-
-    @validates("employment_status")
-    def _v_employment(self, key, value):
-        return check_enum(EMPLOYMENT_STATUSES, key, value)
 
     @validates("citizenship")
     def _v_citizenship(self, key, value):

@@ -9,8 +9,7 @@ from app.clients.consent_views import ConsentView
 from app.clients.consent_forms import CONSENT_FIELD_NAMES, consent_fields, record_from_form, submitted
 from app.clients.duplicates import check_new_client
 from app.clients.models import Client
-from app.core.enums import EMPLOYMENT_STATUSES, GENDERS, GERMAN_LEVELS, RESIDENCE_STATES, RESIDENCE_STATUSES
-from app.core.forms import country_field, enum_field, language_field, partner_field
+from app.core.forms import country_field, language_field, partner_field
 from app.core.languages import language_name
 from app.core.views import (IqModelView, country_formatter, date_formatters, enum_formatter,
                             version_field)
@@ -25,13 +24,6 @@ _CONTACT = ["street", "postcode", "city", "phone", "email"]
 # Derived by the retention rule (app/clients/retention.py): shown, never entered.
 _DELETION = ["delete_after"]
 
-_ENUMS = {
-    "gender": (_l("Gender"), GENDERS, True),
-    "residence_state": (_l("Residence"), RESIDENCE_STATES, False),
-    "residence_status": (_l("Residence status"), RESIDENCE_STATUSES, False),
-    "german_level": (_l("German level"), GERMAN_LEVELS, False),
-    "employment_status": (_l("Employment status"), EMPLOYMENT_STATUSES, False),
-}
 _COUNTRIES = {
     "citizenship": (_l("Citizenship"), True),
     "second_citizenship": (_l("Second citizenship"), False),
@@ -40,8 +32,8 @@ _COUNTRIES = {
 
 
 def _form_fields():
-    fields = {name: enum_field(label, enum, required) for name, (label, enum, required) in _ENUMS.items()}
-    fields.update({name: country_field(label, required) for name, (label, required) in _COUNTRIES.items()})
+    # Enumerations (gender, residence, ...) are declared on the model (Enumeration.column_info).
+    fields = {name: country_field(label, required) for name, (label, required) in _COUNTRIES.items()}
     fields["counselling_language"] = language_field(_l("Counselling language"))
     return fields
 
@@ -92,7 +84,6 @@ class ClientView(LogsClientReads, IqModelView):
     edit_form_extra_fields = {**_form_fields(), "version": version_field()}
     formatters_columns = {
         **date_formatters("birth_date", "delete_after"),
-        **{name: enum_formatter(enum) for name, (_label, enum, _req) in _ENUMS.items()},
         **{name: country_formatter for name in _COUNTRIES},
         "counselling_language": language_name,
     }

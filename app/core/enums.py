@@ -30,6 +30,27 @@ class Enumeration:
         keys = ", ".join(f"'{k}'" for k in self.keys)
         return f"{column} IN ({keys})"
 
+    def column_info(self, required=False, **info):
+        """``Column(..., info=ENUM.column_info())``: the one declaration of an enumeration column.
+
+        From it come the model's validator (``app.core.models``: unknown keys refused with a translated
+        message, empty refused when ``required``), the forms' select of translated labels, the lists'
+        and detail pages' formatter and the list filter (``IqModelView``); the database CHECK
+        constraints are written with ``check_sql`` of the same object (same keys, one source)."""
+        return {ENUMERATION: self, ENUMERATION_REQUIRED: required, **info}
+
+
+ENUMERATION = "enumeration"
+ENUMERATION_REQUIRED = "enumeration_required"
+
+
+def column_enumeration(column):
+    """``(enumeration, required)`` of a column declared with ``column_info``, else None."""
+    info = getattr(column, "info", None) or {}
+    if ENUMERATION not in info:
+        return None
+    return info[ENUMERATION], info.get(ENUMERATION_REQUIRED, False)
+
 
 STATES = Enumeration("state", [("MV", _l("Mecklenburg-Vorpommern")), ("ST", _l("Sachsen-Anhalt"))])
 PARTNER_ROLES = Enumeration(

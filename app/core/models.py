@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, event
-from sqlalchemy.orm import Session, declared_attr, relationship
+from sqlalchemy.orm import Mapper, Session, declared_attr, relationship
 
 from app.core.errors import DomainError
 from app.core.field_labels import field_label
@@ -64,6 +64,24 @@ class Validated:
 
     def validate(self):  # pragma: no cover - overridden
         pass
+
+
+@event.listens_for(Mapper, "mapper_configured")
+def _enumerations_are_validated(mapper, cls):
+    """Every column declared with ``Enumeration.column_info`` refuses keys outside its enumeration
+    (``check_enum``) on every assignment: forms, API, import and CLI alike, no ``@validates`` needed."""
+    from app.core.enums import column_enumeration
+
+    for prop in mapper.column_attrs:
+        declared = column_enumeration(prop.columns[0])
+        if declared is None or prop.key in mapper.validators:
+            continue
+        enumeration, required = declared
+
+        def validate(target, value, oldvalue, initiator, enumeration=enumeration, key=prop.key, required=required):
+            return check_enum(enumeration, key, value, nullable=not required)
+
+        event.listen(getattr(cls, prop.key), "set", validate, retval=True)
 
 
 @event.listens_for(Session, "before_flush")

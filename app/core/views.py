@@ -77,10 +77,36 @@ class IqModelView(ModelView):
     def __init__(self, **kwargs):
         # Lists page by primary key and estimate huge unfiltered totals (app.core.listing).
         self.datamodel = scaled(type(self).datamodel, estimate_count=True)
+        self._declare_enumerations()
         # The declared (translated) labels name the fields in the model layer's messages.
         register_labels(self.datamodel.obj, {key: label for key, label in (self.label_columns or {}).items()
                                              if isinstance(label, LazyString)})
         super().__init__(**kwargs)
+
+    def _declare_enumerations(self):
+        """Enumeration columns, declared once on the model (``Enumeration.column_info``), get a select of
+        translated labels in the add and edit forms, their label in lists and pages and a translated
+        filter (app.core.filters), unless the view declares a field or formatter of its own."""
+        from sqlalchemy import inspect as sa_inspect
+
+        from app.core.enums import column_enumeration
+        from app.core.forms import enum_field
+
+        add_fields, edit_fields = dict(self.add_form_extra_fields or {}), dict(self.edit_form_extra_fields or {})
+        formatters = dict(self.formatters_columns or {})
+        for prop in sa_inspect(self.datamodel.obj).column_attrs:
+            declared = column_enumeration(prop.columns[0])
+            if declared is None:
+                continue
+            enumeration, required = declared
+            label = (self.label_columns or {}).get(prop.key, prop.key)
+            if prop.key in (self.add_columns or ()):
+                add_fields.setdefault(prop.key, enum_field(label, enumeration, required))
+            if prop.key in (self.edit_columns or ()):
+                edit_fields.setdefault(prop.key, enum_field(label, enumeration, required))
+            formatters.setdefault(prop.key, enum_formatter(enumeration))
+        self.add_form_extra_fields, self.edit_form_extra_fields = add_fields, edit_fields
+        self.formatters_columns = formatters
 
     # --- search-as-you-type for AjaxRelatedField ---------------------------------------------
     @expose("/options/<column>")

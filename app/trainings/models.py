@@ -7,7 +7,7 @@ from app.core.dates import WINDOW
 from app.core.enums import TARGET_INSTITUTIONS
 from app.core.errors import DomainError
 from app.funding.periods import PeriodBound
-from app.core.models import PartnerOwned, TimestampMixin, Validated, check_enum, check_length
+from app.core.models import PartnerOwned, TimestampMixin, Validated, check_length
 
 
 from flask_appbuilder import Model
@@ -31,7 +31,7 @@ class Training(PeriodBound, PartnerOwned, TimestampMixin, Validated, Model):
     funding_period = relationship("FundingPeriod", lazy="joined", innerjoin=True)
     date = Column(Date, nullable=False, info=WINDOW)
     title = Column(String(300), nullable=False)
-    target_institution = Column(String(24), nullable=False)
+    target_institution = Column(String(24), nullable=False, info=TARGET_INSTITUTIONS.column_info(required=True))
     hours = Column(Numeric(5, 1), nullable=False, default=0)
     participants_female = Column(Integer, nullable=False, default=0)
     participants_male = Column(Integer, nullable=False, default=0)
@@ -40,10 +40,6 @@ class Training(PeriodBound, PartnerOwned, TimestampMixin, Validated, Model):
     @validates("title")
     def _v_title(self, key, value):
         return check_length(key, value, 300, nullable=False)
-
-    @validates("target_institution")
-    def _v_target(self, key, value):
-        return check_enum(TARGET_INSTITUTIONS, key, value, nullable=False)
 
     @validates("participants_female", "participants_male", "participants_diverse")
     def _v_participants(self, key, value):

@@ -2,9 +2,8 @@
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
-from app.core.enums import TARGET_INSTITUTIONS
-from app.core.forms import enum_field, partner_field
-from app.core.views import BulkDeleteMixin, IqModelView, date_formatters, enum_formatter
+from app.core.forms import partner_field
+from app.core.views import BulkDeleteMixin, IqModelView, date_formatters
 from app.security.roles import TRAININGS
 from app.trainings.models import Training
 
@@ -35,9 +34,5 @@ class TrainingView(BulkDeleteMixin, IqModelView):
         "participants_female": _l("Participants (female)"), "participants_male": _l("Participants (male)"),
         "participants_diverse": _l("Participants (diverse)"), "participants": _l("Participants"),
     }
-    add_form_extra_fields = {
-        "partner": partner_field(_l("Partner")),
-        "target_institution": enum_field(_l("Target institution"), TARGET_INSTITUTIONS, required=True),
-    }
-    edit_form_extra_fields = {"target_institution": add_form_extra_fields["target_institution"]}
-    formatters_columns = {**date_formatters("date"), "target_institution": enum_formatter(TARGET_INSTITUTIONS)}
+    add_form_extra_fields = {"partner": partner_field(_l("Partner"))}  # target institution: from the model
+    formatters_columns = {**date_formatters("date")}
