@@ -253,8 +253,17 @@ class DateNotEqual(_DateFilter, FilterNotEqual):
 
 
 class DateFilterConverter(SQLAFilterConverter):
-    conversion_table = (("is_date", [DateEqual, DateGreater, DateSmaller, DateNotEqual]),
-                        *SQLAFilterConverter.conversion_table)
+    """Dates as typed (this module); a many-to-one relation filtered by its foreign key
+    (``app.core.filters.FilterRelationIdEqual``: no read of the related record per page)."""
+
+    @property
+    def conversion_table(self):
+        from app.core.filters import FilterRelationIdEqual, FilterRelationIdNotEqual
+
+        relation = [FilterRelationIdEqual, FilterRelationIdNotEqual]
+        return (("is_date", [DateEqual, DateGreater, DateSmaller, DateNotEqual]),
+                ("is_relation_many_to_one", relation), ("is_relation_one_to_one", relation),
+                *SQLAFilterConverter.conversion_table)
 
 
 class DateAwareFilters(Filters):

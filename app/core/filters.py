@@ -10,9 +10,10 @@ dicts (``_search_filters`` for the search widget, ``_all_filters`` for ``_flt_<i
 URL); both get the same list. ``tests/test_list_filters.py`` pins this.
 """
 from flask_appbuilder.models.filters import BaseFilter
-from flask_appbuilder.models.sqla.filters import FilterEqual, FilterNotEqual
+from flask_appbuilder.models.sqla.filters import (FilterEqual, FilterNotEqual, FilterRelationOneToManyEqual,
+                                                  FilterRelationOneToManyNotEqual)
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, false, or_, select
 
 from app.core.enums import Enumeration
 from app.core.forms import enum_field
@@ -91,3 +92,42 @@ class FilterClientNameOrNumber(BaseFilter):
                 conditions.append(Client.last_name.ilike(_prefix(term), escape="\\"))
         clients = select(Client.id).where(or_(*conditions))
         return query.filter(self.model.client_id.in_(clients))
+
+
+def _foreign_key(model, column_name):
+    """The one foreign-key column of a many-to-one relation, or None."""
+    prop = model.__mapper__.relationships.get(column_name)
+    if prop is None or prop.direction.name != "MANYTOONE" or len(prop.local_columns) != 1:
+        return None
+    return getattr(model, model.__mapper__.get_property_by_column(next(iter(prop.local_columns))).key)
+
+
+def _related_id(value):
+    try:
+        return int(_single(value))
+    except (TypeError, ValueError):
+        return None
+
+
+class FilterRelationIdEqual(FilterRelationOneToManyEqual):
+    """FAB's "relation equal to" without reading the related record first (one statement less per
+    list page, issue 10): the foreign key is compared with the chosen id. An id that is not a
+    number finds nothing (FAB's would look for rows without the relation)."""
+
+    def apply(self, query, value):
+        column = _foreign_key(self.model, self.column_name)
+        if column is None:
+            return super().apply(query, value)
+        pk = _related_id(value)
+        return query.filter(column == pk if pk is not None else false())
+
+
+class FilterRelationIdNotEqual(FilterRelationOneToManyNotEqual):
+    """FAB's "relation not equal to" by the foreign key (rows without the relation included, as FAB's)."""
+
+    def apply(self, query, value):
+        column = _foreign_key(self.model, self.column_name)
+        if column is None:
+            return super().apply(query, value)
+        pk = _related_id(value)
+        return query if pk is None else query.filter(or_(column != pk, column.is_(None)))

@@ -6,6 +6,7 @@ translated message, after a rollback, so nothing is written.
 """
 import json
 import logging
+from operator import attrgetter
 
 from flask import abort, flash, has_request_context, jsonify, redirect, request
 from flask_appbuilder import ModelView, expose
@@ -18,6 +19,7 @@ from wtforms import HiddenField
 from wtforms.fields.core import UnboundField
 
 from app.catalogues.countries import country_name
+from app.core.choices import cached_choices
 from app.core.dates import install_date_fields
 from app.core.display import fill_default_formatters, yes_no
 from app.core.errors import DomainError, ScopeError
@@ -27,7 +29,7 @@ from app.core.field_labels import (DomainErrors, form_error_summary, mark_requir
                                    use_labels)
 from app.core.filters import prepare_search
 from app.core.listing import scaled
-from app.core.models import format_date
+from app.core.models import PartnerScoped, format_date
 from app.security.roles import READ_WRITE
 from app.security.scoping import log_denied, owning_partner_id
 
@@ -156,9 +158,16 @@ class IqModelView(ModelView):
                     if unbound.kwargs.get("allow_blank"):
                         unbound.kwargs["blank_text"] = "—"
         # A relation filter compares with the chosen record: an empty choice ("__None") finds nothing.
-        for unbound in vars(self.search_form).values():
+        # Reference tables (not partner-owned) offer their choices from app.core.choices' cache.
+        restricted = self.search_form_query_rel_fields or {}
+        for name, unbound in vars(self.search_form).items():
             if isinstance(unbound, UnboundField) and issubclass(unbound.field_class, QuerySelectField):
                 unbound.kwargs["allow_blank"] = False
+                model = self.datamodel.get_related_model(name) if self.datamodel.is_relation(name) else None
+                if model is not None and name not in restricted and not issubclass(model, PartnerScoped):
+                    unbound.kwargs["query_func"] = cached_choices(model, unbound.kwargs["query_func"],
+                                                                  unbound.kwargs["get_pk_func"])
+                    unbound.kwargs["get_pk_func"] = attrgetter("pk")
 
     def _init_properties(self):
         """Columns without a formatter of their own never show "None", "True" or raw numbers."""

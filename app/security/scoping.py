@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 from flask import g, has_request_context, request
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session, with_loader_criteria
+from sqlalchemy.orm import Session, scoped_session, with_loader_criteria
 
 from app.core.errors import ScopeError
 from app.core.models import PartnerScoped
@@ -219,6 +219,40 @@ def current_scope(session=None):
     return scope.for_aggregates() if g.get("_iq_aggregate") else scope
 
 
+@contextmanager
+def resolving_user():
+    """While the request's own user is loaded (Flask-Login's or the JWT user loader), the partner
+    scope is not consulted: it depends on this very user (asking for it would re-enter the loader
+    and load the user twice). Statements run meanwhile are neither scoped nor synced to PostgreSQL:
+    ``adopt_request_user`` does that as soon as the user is known."""
+    if not has_request_context():
+        yield
+        return
+    busy = g.get("_iq_scope_busy", False)
+    g._iq_scope_busy = True
+    try:
+        yield
+    finally:
+        g._iq_scope_busy = busy
+
+
+def adopt_request_user(session, user):
+    """The request's user has just been loaded: its scope for the rest of the request, and
+    PostgreSQL told at once.
+
+    The user's own load (under ``resolving_user``) may have begun the transaction before the scope
+    was known, so ``after_begin`` could not set it; without this explicit sync the transaction would
+    run without ``iq.partner_ids`` and row-level security would show nothing (commit 939a1e5).
+    """
+    if not has_request_context() or user is None:
+        return
+    if isinstance(session, scoped_session):
+        session = session()
+    scope = scope_for_user(session, user)
+    g._iq_scope = (_user_key(user), scope)
+    sync_database_scope(session, scope.for_aggregates() if g.get("_iq_aggregate") else scope)
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _restrict_to_scope(state):
     if state.is_column_load or state.is_relationship_load:
@@ -358,11 +392,12 @@ _SET_SCOPE = ("SELECT set_config('iq.partner_ids', %(personal)s, true), "
               "set_config('iq.aggregate_ids', %(aggregate)s, true)")
 
 
-def sync_database_scope(session):
-    """Tell PostgreSQL the current scope once per transaction (and again when it changes).
+def sync_database_scope(session, scope=None):
+    """Tell PostgreSQL the current scope (or ``scope``) once per transaction (and again when it changes).
 
     ``set_config(..., true)`` lasts one transaction, so with a connection pool it is set at the
-    start of every transaction, never once per connection (DESIGN.md §7).
+    start of every transaction, never once per connection (DESIGN.md §7). The marker of what was
+    set is dropped when a transaction (or savepoint) ends: ``_forget_database_scope``.
     """
     bind = session.get_bind()
     if bind.dialect.name != "postgresql":
@@ -370,7 +405,7 @@ def sync_database_scope(session):
     transaction = session.get_transaction()
     if transaction is None:
         return
-    value = _rls_value(current_scope(session))
+    value = _rls_value(scope if scope is not None else current_scope(session))
     if session.info.get(_RLS_KEY) == (id(transaction), value):
         return
     session.info[_RLS_KEY] = (id(transaction), value)
@@ -407,3 +442,12 @@ def _scope_new_transaction(session, transaction, connection):
 @event.listens_for(Session, "before_flush")
 def _scope_before_flush(session, flush_context, instances):
     sync_database_scope(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_database_scope(session, transaction):
+    """The setting ends with the transaction, so does the marker: the marker holds ``id()`` of the
+    transaction, and a new transaction object may get the id of an ended one, which would make
+    ``sync_database_scope`` skip the new transaction's setting. A savepoint's end clears it too
+    (a rolled-back savepoint undoes a ``set_config`` made inside it); the next statement sets it again."""
+    session.info.pop(_RLS_KEY, None)
