@@ -113,11 +113,20 @@ def pages(args):
         ("cases: page 100", f"/caseview/list/?page_{ours}=100", f"{STOCK}/list/?page_StockCaseView=100"),
         ("cases: sorted by opened_on asc", f"/caseview/list/?_oc_{ours}=opened_on&_od_{ours}=asc",
          f"{STOCK}/list/?_oc_StockCaseView=opened_on&_od_StockCaseView=asc"),
+        ("cases: page 2000", f"/caseview/list/?page_{ours}=2000", f"{STOCK}/list/?page_StockCaseView=2000"),
+        ("cases: filtered by partner", f"/caseview/list/?_flt_0_partner={args.partner_id}",
+         f"{STOCK}/list/?_flt_0_partner={args.partner_id}"),
+        ("cases: filtered by status open", f"/caseview/list/?_flt_0_status=open",
+         f"{STOCK}/list/?_flt_0_status=open"),
         (f"cases: title starts with '{args.prefix}'", f"/caseview/list/?_flt_0_{title}={args.prefix}",
          f"{STOCK}/list/?_flt_0_{title}={args.prefix}"),
         (f"cases: title contains '{args.infix}'", f"/caseview/list/?_flt_2_{title}={args.infix}",
          f"{STOCK}/list/?_flt_2_{title}={args.infix}"),
+        (f"cases: client name/number starts '{args.client}'", f"/caseview/list/?_flt_0_client={args.client}", None),
+        (f"cases: client number starts '{args.number}'", f"/caseview/list/?_flt_0_client={args.number}", None),
         ("clients: first page", "/clientview/list/", None),
+        (f"clients: number starts with '{args.number}'", f"/clientview/list/?_flt_0_client_number={args.number}",
+         None),
         (f"clients: last name contains '{args.name}'", f"/clientview/list/?_flt_2_last_name={args.name}", None),
         ("API /api/v1/case/ (25 rows)", "/api/v1/case/?q=(page:0,page_size:25)", None),
         ("API /api/v1/case/ page 100", "/api/v1/case/?q=(page:100,page_size:25)", None),
@@ -158,10 +167,11 @@ def measure(app, args):
             ms, n = timed(client, counter, ours, headers if api else None, args.repeat)
             stock_ms, stock_n = timed(client, counter, stock, None, args.repeat) if stock else (None, None)
             rows.append((label, page, ms, n, stock_ms, stock_n))
-    print(f"\n{'user':<14} {'page':<38} {'ours ms':>8} {'SQL':>4} {'stock ms':>9} {'SQL':>4}")
+    print(f"\n{'user':<14} {'page':<44} {'ours ms':>8} {'SQL':>4} {'stock ms':>9} {'SQL':>4} {'ratio':>6}")
     for label, page, ms, n, stock_ms, stock_n in rows:
-        stock = f"{stock_ms:9.0f} {stock_n:4d}" if stock_ms is not None else f"{'–':>9} {'–':>4}"
-        print(f"{label:<14} {page:<38} {ms:8.0f} {n:4d} {stock}")
+        stock = f"{stock_ms:9.0f} {stock_n:4d} {stock_ms / ms:5.1f}x" if stock_ms is not None else \
+            f"{'–':>9} {'–':>4} {'–':>6}"
+        print(f"{label:<14} {page:<44} {ms:8.0f} {n:4d} {stock}")
 
 
 def main():
@@ -174,6 +184,9 @@ def main():
     parser.add_argument("--prefix", default="Master", help="'starts with' term for the case title filter")
     parser.add_argument("--infix", default="electri", help="'contains' term for the case title filter")
     parser.add_argument("--name", default="ova", help="'contains' term for the client last-name filter")
+    parser.add_argument("--client", default="Ahm", help="'starts with' term for the case list's client filter")
+    parser.add_argument("--number", default="MIGR-B5", help="client number prefix")
+    parser.add_argument("--partner-id", type=int, default=1, help="partner id of the partner filter (1: migra)")
     args = parser.parse_args()
     url = normalise_database_url(args.database_url)
     if not url.startswith("postgresql"):

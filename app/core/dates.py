@@ -252,18 +252,26 @@ class DateNotEqual(_DateFilter, FilterNotEqual):
     compare = staticmethod(lambda field, day: field != day)
 
 
-class DateFilterConverter(SQLAFilterConverter):
-    """Dates as typed (this module); a many-to-one relation filtered by its foreign key
-    (``app.core.filters.FilterRelationIdEqual``: no read of the related record per page)."""
+class _ConversionTable:
+    """``conversion_table`` built on first use, on the class as on an instance (app.core.filters
+    imports this module, so its filter classes cannot be imported at this module's import)."""
 
-    @property
-    def conversion_table(self):
-        from app.core.filters import FilterRelationIdEqual, FilterRelationIdNotEqual
+    def __get__(self, instance, owner):
+        from app.core.filters import TEXT_FILTERS, FilterRelationIdEqual, FilterRelationIdNotEqual
 
         relation = [FilterRelationIdEqual, FilterRelationIdNotEqual]
+        stock = tuple((test, [TEXT_FILTERS.get(cls, cls) for cls in classes])
+                      for test, classes in SQLAFilterConverter.conversion_table)
         return (("is_date", [DateEqual, DateGreater, DateSmaller, DateNotEqual]),
-                ("is_relation_many_to_one", relation), ("is_relation_one_to_one", relation),
-                *SQLAFilterConverter.conversion_table)
+                ("is_relation_many_to_one", relation), ("is_relation_one_to_one", relation), *stock)
+
+
+class DateFilterConverter(SQLAFilterConverter):
+    """Dates as typed (this module); a many-to-one relation filtered by its foreign key
+    (``app.core.filters.FilterRelationIdEqual``: no read of the related record per page); "starts
+    with" and "contains" through app.core.text_search (trigram indexes under row-level security)."""
+
+    conversion_table = _ConversionTable()
 
 
 class DateAwareFilters(Filters):

@@ -10,13 +10,15 @@ dicts (``_search_filters`` for the search widget, ``_all_filters`` for ``_flt_<i
 URL); both get the same list. ``tests/test_list_filters.py`` pins this.
 """
 from flask_appbuilder.models.filters import BaseFilter
-from flask_appbuilder.models.sqla.filters import (FilterEqual, FilterNotEqual, FilterRelationOneToManyEqual,
-                                                  FilterRelationOneToManyNotEqual)
+from flask_appbuilder.models.sqla.filters import (FilterContains, FilterEqual, FilterNotEqual,
+                                                  FilterRelationOneToManyEqual, FilterRelationOneToManyNotEqual,
+                                                  FilterStartsWith, get_field_setup_query)
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, false, or_, select
 
 from app.core.enums import Enumeration
 from app.core.forms import enum_field
+from app.core.text_search import text_match
 
 ENUM_FILTERS = (FilterEqual, FilterNotEqual)
 
@@ -82,14 +84,14 @@ class FilterClientNameOrNumber(BaseFilter):
         term = _single(value)
         if not term:
             return query
-        conditions = [Client.client_number.ilike(_prefix(term), escape="\\")]
+        conditions = [text_match(Client.client_number, _prefix(term), escape="\\")]
         if may_see_names():
             last, _comma, first = (part.strip() for part in term.partition(","))
             if first:
-                conditions.append(and_(Client.last_name.ilike(_prefix(last), escape="\\"),
-                                       Client.first_name.ilike(_prefix(first), escape="\\")))
+                conditions.append(and_(text_match(Client.last_name, _prefix(last), escape="\\"),
+                                       text_match(Client.first_name, _prefix(first), escape="\\")))
             else:
-                conditions.append(Client.last_name.ilike(_prefix(term), escape="\\"))
+                conditions.append(text_match(Client.last_name, _prefix(term), escape="\\"))
         clients = select(Client.id).where(or_(*conditions))
         return query.filter(self.model.client_id.in_(clients))
 
@@ -103,6 +105,11 @@ def _foreign_key(model, column_name):
 
 
 def _related_id(value):
+    """The id a relation filter was given: a number from the REST API, text from a list's URL."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
     try:
         return int(_single(value))
     except (TypeError, ValueError):
@@ -131,3 +138,23 @@ class FilterRelationIdNotEqual(FilterRelationOneToManyNotEqual):
             return super().apply(query, value)
         pk = _related_id(value)
         return query if pk is None else query.filter(or_(column != pk, column.is_(None)))
+
+
+class FilterTextStartsWith(FilterStartsWith):
+    """FAB's "starts with" (the same ILIKE pattern), through ``iq_text_search`` on PostgreSQL for the
+    columns it serves, so that the trigram index is used under row-level security."""
+
+    def apply(self, query, value):
+        query, field = get_field_setup_query(query, self.model, self.column_name)
+        return query.filter(text_match(field, value + "%"))
+
+
+class FilterTextContains(FilterContains):
+    """FAB's "contains", the same way as ``FilterTextStartsWith``."""
+
+    def apply(self, query, value):
+        query, field = get_field_setup_query(query, self.model, self.column_name)
+        return query.filter(text_match(field, "%" + value + "%"))
+
+
+TEXT_FILTERS = {FilterStartsWith: FilterTextStartsWith, FilterContains: FilterTextContains}

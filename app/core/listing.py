@@ -12,19 +12,22 @@ read in two steps instead:
 
 Both run through the session, so the partner scope (ORM criteria and row-level security) applies.
 
-The total shown under a list is exact, except for huge unfiltered lists of a network-wide user on
-PostgreSQL, where counting every row costs more than the page itself: there the planner's row
-estimate is shown as "about N" (``EstimatedCount``).
+The total shown under a list is exact up to ``ESTIMATE_ABOVE`` rows: it is counted in the statement
+that reads the page's ids (``count(*)`` over a ``LIMIT ESTIMATE_ABOVE + 1`` subquery). A longer list
+shows PostgreSQL's estimate as "about N" (``EstimatedCount``): the table's size for an unfiltered
+network-wide list, else the planner's estimate of the filtered, scoped query. SQLite counts exactly.
 """
+import json
+
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import format_decimal, gettext as _
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from app.core.dates import DateAwareFilters, DateFilterConverter
 from app.security.scoping import current_scope
 
-#: Below this many rows (planner estimate) a list counts exactly.
-ESTIMATE_ABOVE = 100_000
+#: Up to this many rows a list's total is exact; above, it is PostgreSQL's estimate ("about N").
+ESTIMATE_ABOVE = 10_000
 
 
 class EstimatedCount(int):
@@ -49,17 +52,24 @@ class ScaledInterface(SQLAInterface):
 
     def query(self, filters=None, order_column="", order_direction="", page=None, page_size=None,
               select_columns=None, outer_default_load=False):
-        count = self._estimated_count(filters)
-        if count is None:
-            count = self._exact_count(filters)
-        if not count:
-            return count, []
         pk = getattr(self.obj, self.get_pk_name())
         ordered = order_column or self.get_pk_name()
         page_query = self.apply_all(self.session.query(self.obj), filters, ordered, order_direction or "asc",
                                     page, page_size)
-        ids = [row[0] for row in page_query.with_entities(pk)]
-        if not ids:
+        if self.estimate_count:
+            # The page's ids and the total counted up to ESTIMATE_ABOVE + 1 rows, in one statement.
+            capped = (self._apply_inner_all(self.session.query(self.obj), filters, aliases_mapping={})
+                      .with_entities(pk).limit(ESTIMATE_ABOVE + 1).subquery())
+            total = select(func.count()).select_from(capped).scalar_subquery()
+            found = page_query.with_entities(pk, total).all()
+            ids = [row[0] for row in found]
+            count = self._total(found[0][1], filters, page, page_size, len(ids)) if found else None
+            if count is None:  # nothing on this page: count exactly (an empty list, or a page past the end)
+                count = self._exact_count(filters)
+        else:
+            count = self._exact_count(filters)
+            ids = [row[0] for row in page_query.with_entities(pk)] if count else []
+        if not count or not ids:
             return count, []
         rows = self.apply_all(self.session.query(self.obj).filter(pk.in_(ids)), None, "", "", None, None,
                               select_columns, outer_default_load).all()
@@ -95,21 +105,41 @@ class ScaledInterface(SQLAInterface):
             interface = cache[col_name] = RelatedInterface(self.get_related_model(col_name))
         return interface
 
-    def _estimated_count(self, filters):
-        """The planner's estimate for a huge unfiltered list of a network-wide user, else None."""
-        if not self.estimate_count or self.session.get_bind().dialect.name != "postgresql":
+    def _total(self, capped, filters, page, page_size, rows_on_page):
+        """The exact count when it stayed below the cap, else an ``EstimatedCount`` (at least as many
+        rows as this page proves to exist), or the exact count where no estimate is available."""
+        if capped <= ESTIMATE_ABOVE:
+            return capped
+        seen = (page or 0) * (page_size or 0) + rows_on_page + 1
+        estimate = self._planner_estimate(filters)
+        if estimate is None:
             return None
-        if filters is not None and filters.values:
+        return EstimatedCount(max(estimate, seen, ESTIMATE_ABOVE + 1))
+
+    def _planner_estimate(self, filters):
+        """PostgreSQL's estimate of the list's rows: the table's row count for an unfiltered list of a
+        network-wide user, else the planner's estimate for the filtered, scoped query (EXPLAIN; the
+        partner scope is stated explicitly, as the ORM hook would add it). None on other databases."""
+        if self.session.get_bind().dialect.name != "postgresql":
             return None
-        if not current_scope(self.session).unrestricted:
-            return None
-        estimate = self.session.execute(
-            text("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(:table)"),
-            {"table": self.obj.__table__.name},
-        ).scalar()
-        if estimate is None or estimate < ESTIMATE_ABOVE:  # -1: never analysed
-            return None
-        return EstimatedCount(estimate)
+        scope = current_scope(self.session)
+        if scope.unrestricted and (filters is None or not filters.values):
+            return self.session.execute(
+                text("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(:table)"),
+                {"table": self.obj.__table__.name},
+            ).scalar()
+        pk = getattr(self.obj, self.get_pk_name())
+        statement = self._apply_inner_all(self.session.query(self.obj), filters, aliases_mapping={}) \
+            .with_entities(pk).statement
+        ids = scope.ids_for(getattr(self.obj, "scope_kind", "personal")) if hasattr(self.obj, "partner_id") else None
+        if ids is not None:
+            statement = statement.where(self.obj.partner_id.in_(sorted(ids)))
+        connection = self.session.connection()
+        compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+        plan = connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
+        if isinstance(plan, str):
+            plan = json.loads(plan)
+        return int(plan[0]["Plan"]["Plan Rows"])
 
 
 class RelatedInterface(SQLAInterface):

@@ -1,0 +1,163 @@
+"""Text search under row-level security (app.core.text_search, migration f7a8b9c0d1e2): the same rows
+as the plain scoped ILIKE, for every search field and for special characters, and never another
+partner's rows. On PostgreSQL the search goes through ``iq_text_search`` (trigram indexes under
+RLS); on SQLite the plain ILIKE is used, and the same assertions hold."""
+import re
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import select, text
+
+from app.core.filters import _prefix
+from app.core.text_search import text_match, uses_search_function
+from app.security.scoping import partner_scope
+
+#: Titles and names with LIKE wildcards, the escape character and quotes; each exists at A and B.
+TITLES = ["Bauingenieur", "100% Elektro", "100x Elektro", "Rate 50_ok", "Rate 50Xok", "a\\b Pfad", "a\\\\b Pfad",
+          "O'Brien Kurs", 'He said "hi"', "Müller Ärztin", "master electrician"]
+NAMES = [("O'Neil", "Anna"), ("Mc_Donald", "Bo"), ("McXDonald", "Bo"), ("Per%cent", "Cem"), ("Back\\slash", "Dana"),
+         ("Öztürk", "Emre"), ('Say"Hi', "Fay")]
+#: Typed terms: plain, case-folded, wildcards, escape character, quotes, umlauts.
+TERMS = ["ingen", "INGEN", "100%", "50_", "50\\_", "a\\b", "a\\\\b", "O'", "'", '"hi"', "%", "_", "\\", "Ärzt",
+         "mc_", "per%", "back\\", "öz", "Elektr", "master", "O'Neil, An", "Mc_Donald, B", "nothing at all"]
+
+
+@pytest.fixture
+def world(factories, ctx):
+    from app.partners.models import Partner
+
+    cases = {"migra": set(), "genres": set()}
+    for code in cases:
+        for n, title in enumerate(TITLES):
+            last, first = NAMES[n % len(NAMES)]
+            client = factories.client(partner=code, last_name=last, first_name=first, commit=False)
+            cases[code].add(factories.case(client=client, partner=code, qualification_title=title, commit=False))
+    ctx.commit()
+    ids = {code: {case.id for case in found} for code, found in cases.items()}
+    partners = {code: ctx.execute(select(Partner.id).filter_by(code=code)).scalar() for code in cases}
+    return ids, partners
+
+
+def _postgres(app):
+    return app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+
+
+def _patterns(term):
+    """What the list filters send: FAB's "starts with" / "contains" (pattern as typed) and the case
+    list's client filter (escaped prefix, ESCAPE '\\')."""
+    return [(term + "%", None), ("%" + term + "%", None), (_prefix(term), "\\")]
+
+
+@pytest.mark.parametrize("field", ["case.qualification_title", "client.client_number", "client.last_name",
+                                   "client.first_name"])
+def test_search_equals_the_plain_scoped_query(app, world, field):
+    from app.cases.models import Case
+    from app.clients.models import Client
+    from app.extensions import db
+
+    ids, partners = world
+    model = {"case": Case, "client": Client}[field.split(".")[0]]
+    column = getattr(model, field.split(".")[1])
+    with app.app_context():
+        session = db.session
+        with partner_scope([partners["migra"]]):
+            assert uses_search_function(session, column) == _postgres(app)
+            mine = set(session.execute(select(model.id)).scalars())
+            for term in TERMS:
+                for pattern, escape in _patterns(term):
+                    plain = column.ilike(pattern, escape=escape) if escape else column.ilike(pattern)
+                    expected = set(session.execute(select(model.id).where(plain)).scalars())
+                    found = set(session.execute(select(model.id).where(text_match(column, pattern, escape)))
+                                .scalars())
+                    assert found == expected, (field, pattern)
+                    assert found <= mine, (field, pattern)  # never another partner's rows
+            if model is Case:  # the fixtures make some matches: the comparison is not vacuous
+                hits = set(session.execute(select(Case.id).where(text_match(column, "%50_ok%"))).scalars())
+                assert len(hits) == 2 and hits <= ids["migra"]  # "_" is a wildcard, as in the plain filter
+        session.rollback()
+        db.session.remove()
+
+
+def _case_ids(html):
+    return {int(pk) for pk in re.findall(r"/caseview/show/(\d+)", html)}
+
+
+def test_list_filters_find_what_the_plain_query_finds_for_staff_of_a(app, login_as, world):
+    from app.cases.models import Case
+    from app.clients.models import Client
+    from app.extensions import db
+
+    ids, partners = world
+    client = login_as("t_search_staff", "Staff", ["migra"])
+    for term in TERMS:
+        q = quote(term)
+        with app.app_context(), partner_scope([partners["migra"]]):
+            title = lambda pattern: set(db.session.execute(  # noqa: E731
+                select(Case.id).where(Case.qualification_title.ilike(pattern))).scalars())
+            expected_sw, expected_ct = title(term + "%"), title("%" + term + "%")
+            last, _comma, first = (part.strip() for part in term.partition(","))
+            names = (Client.last_name.ilike(_prefix(last), escape="\\")
+                     & Client.first_name.ilike(_prefix(first), escape="\\")) if first \
+                else Client.last_name.ilike(_prefix(term), escape="\\")
+            who = select(Client.id).where(Client.client_number.ilike(_prefix(term), escape="\\") | names)
+            expected_client = set(db.session.execute(select(Case.id).where(Case.client_id.in_(who))).scalars())
+            db.session.remove()
+        starts = client.get(f"/caseview/list/?psize_CaseView=100&_flt_0_qualification_title={q}")
+        contains = client.get(f"/caseview/list/?psize_CaseView=100&_flt_2_qualification_title={q}")
+        by_client = client.get(f"/caseview/list/?psize_CaseView=100&_flt_0_client={q}")
+        assert _case_ids(starts.get_data(as_text=True)) == expected_sw, term
+        assert _case_ids(contains.get_data(as_text=True)) == expected_ct, term
+        assert _case_ids(by_client.get_data(as_text=True)) == expected_client, term
+        for found in (expected_sw, expected_ct, expected_client):
+            assert found <= ids["migra"] and not found & ids["genres"]
+    bau = _case_ids(client.get("/caseview/list/?_flt_0_qualification_title=Bau").get_data(as_text=True))
+    assert len(bau) == 1 and bau <= ids["migra"]  # the comparison above is not vacuous
+
+
+def test_client_list_name_search_stays_in_scope(app, login_as, world):
+    ids, partners = world
+    client = login_as("t_search_clients", "Staff", ["genres"])
+    html = client.get("/clientview/list/?psize_ClientView=100&_flt_2_last_name=%27Neil").get_data(as_text=True)
+    rows = re.findall(r"/clientview/show/(\d+)", html)
+    assert len(set(rows)) == 2  # "O'Neil" twice at genres (TITLES outnumber NAMES), none of migra's
+    html = client.get("/clientview/list/?psize_ClientView=100&_flt_0_last_name=Mc_").get_data(as_text=True)
+    assert len(set(re.findall(r"/clientview/show/(\d+)", html))) == 4  # Mc_Donald and McXDonald, twice each
+
+
+def test_search_function_applies_the_scope_itself(app, world, admin_engine):
+    """Called directly (as a query that forgot every other rule would): nothing without a scope,
+    only the set partners' rows with one; unknown targets refused; its owner cannot log in and
+    does not bypass row-level security, and the application's role is not a member of it."""
+    if not _postgres(app):
+        pytest.skip("PostgreSQL only")
+    from app.extensions import db
+
+    ids, partners = world
+    with app.app_context():
+        connection = db.engine.connect()
+        try:
+            search = text("SELECT found.id FROM iq_text_search('counselling_case.qualification_title', '%') "
+                          "AS found(id)")
+            with connection.begin():
+                assert connection.execute(search).scalars().all() == []
+            with connection.begin():
+                connection.execute(text("SELECT set_config('iq.partner_ids', :ids, true)"),
+                                   {"ids": str(partners["genres"])})
+                assert set(connection.execute(search).scalars()) == ids["genres"]
+            with connection.begin():
+                connection.execute(text("SELECT set_config('iq.partner_ids', 'all', true)"))
+                assert set(connection.execute(search).scalars()) >= ids["genres"] | ids["migra"]
+            with pytest.raises(Exception, match="unknown target"), connection.begin():
+                connection.execute(text("SELECT * FROM iq_text_search('ab_user.password', '%')")).all()
+            app_role = connection.execute(text("SELECT current_user")).scalar()
+        finally:
+            connection.close()
+    with admin_engine.connect() as conn:
+        role = conn.execute(text("SELECT rolcanlogin, rolsuper, rolbypassrls FROM pg_roles "
+                                 "WHERE rolname = 'iq_search'")).one()
+        assert tuple(role) == (False, False, False)
+        owner = conn.execute(text("SELECT pg_get_userbyid(proowner), prosecdef FROM pg_proc "
+                                  "WHERE proname = 'iq_text_search'")).one()
+        assert tuple(owner) == ("iq_search", True)
+        member = conn.execute(text("SELECT pg_has_role(:r, 'iq_search', 'MEMBER')"), {"r": app_role}).scalar()
+        assert member is False
