@@ -1,4 +1,4 @@
-"""Text search under row-level security (app.core.text_search, migration f7a8b9c0d1e2): the same rows
+"""Text search under row-level security (app.core.text_search, migration c4d5e6f7a8b9): the same rows
 as the plain scoped ILIKE, for every search field and for special characters, and never another
 partner's rows. On PostgreSQL the search goes through ``iq_text_search`` (trigram indexes under
 RLS); on SQLite the plain ILIKE is used, and the same assertions hold."""

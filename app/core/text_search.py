@@ -3,7 +3,7 @@
 On PostgreSQL with FORCE'd row-level security, ``col ILIKE pattern`` is evaluated after the policy
 (``texticlike`` is not LEAKPROOF), so the trigram indexes are never used. ``text_match()`` states the
 same condition as ``pk IN (SELECT id FROM iq_text_search(target, pattern))``: a SECURITY DEFINER
-function (migration ``f7a8b9c0d1e2``) that reads the searched column with the trigram index and
+function (migration ``c4d5e6f7a8b9``) that reads the searched column with the trigram index and
 restricts the rows itself by the session's ``iq.partner_ids``, with the policies' own rule. The
 statement around it still runs under the caller's row-level security and ORM scope, so only ids
 are exchanged and no row of another partner can come back. The pattern is passed unchanged: the

@@ -18,13 +18,13 @@ caller's row-level security and ORM scope: a row of another partner can neither 
 Creating a role needs CREATEROLE (or a superuser); without it the function is not installed and
 the application keeps the plain ILIKE search (correct, only slower). SQLite: nothing to do.
 
-Revision ID: f7a8b9c0d1e2
+Revision ID: c4d5e6f7a8b9
 Revises: e1f2a3b4c5d6
 """
 from alembic import op
 from sqlalchemy import text
 
-revision = "f7a8b9c0d1e2"
+revision = "c4d5e6f7a8b9"
 down_revision = "e1f2a3b4c5d6"
 branch_labels = None
 depends_on = None
