@@ -19,13 +19,13 @@ Creating a role needs CREATEROLE (or a superuser); without it the function is no
 the application keeps the plain ILIKE search (correct, only slower). SQLite: nothing to do.
 
 Revision ID: c4d5e6f7a8b9
-Revises: e1f2a3b4c5d6
+Revises: a9b0c1d2e3f4
 """
 from alembic import op
 from sqlalchemy import text
 
 revision = "c4d5e6f7a8b9"
-down_revision = "e1f2a3b4c5d6"
+down_revision = "a9b0c1d2e3f4"
 branch_labels = None
 depends_on = None
 
