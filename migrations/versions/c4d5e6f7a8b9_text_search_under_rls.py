@@ -19,13 +19,13 @@ Creating a role needs CREATEROLE (or a superuser); without it the function is no
 the application keeps the plain ILIKE search (correct, only slower). SQLite: nothing to do.
 
 Revision ID: c4d5e6f7a8b9
-Revises: a9b0c1d2e3f4
+Revises: d2e3f4a5b6c7
 """
 from alembic import op
 from sqlalchemy import text
 
 revision = "c4d5e6f7a8b9"
-down_revision = "a9b0c1d2e3f4"
+down_revision = "d2e3f4a5b6c7"
 branch_labels = None
 depends_on = None
 
