@@ -4,12 +4,12 @@ Measured on a copy of the 1M-case demo's columns: 355 → 140 ms network-wide, 5
 partner (index-only instead of a bitmap heap scan; on the full-width table the heap costs more).
 
 Revision ID: f3a4b5c6d7e8
-Revises: d2e3f4a5b6c7
+Revises: c4d5e6f7a8b9
 """
 from alembic import op
 
 revision = "f3a4b5c6d7e8"
-down_revision = "d2e3f4a5b6c7"
+down_revision = "c4d5e6f7a8b9"
 branch_labels = None
 depends_on = None
 
