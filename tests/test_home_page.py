@@ -152,3 +152,21 @@ def test_management_home_page_in_german(client, make_user, factories, german_def
 def test_anonymous_home_page_offers_the_login(client):
     html = client.get("/").get_data(as_text=True)
     assert "/login/" in html and "iq-home-staff" not in html
+
+
+@pytest.mark.parametrize("role, partners, limit", [
+    ("Staff", ["migra"], 10), ("Management", ["migra"], 8), ("Admin", [], 7), ("PartnerAdmin", ["migra"], 8),
+])
+def test_home_page_takes_few_statements_whatever_the_data(app, client, make_user, factories, role, partners, limit):
+    """Counts, one page of each list and no statement per row: 12 cases or 1 make no difference."""
+    from tests.test_statement_counts import count
+
+    staff_id = make_user("t_home_counsellor", "Staff", ["migra"])
+    for n in range(12):
+        factories.case(partner="migra", counsellor_id=staff_id, opened_on=date(2014, 1, 1 + n))
+    if role == "Staff":
+        assert post_form(client, "/login/", {"username": "t_home_counsellor", "password": PASSWORD}).status_code == 302
+    else:
+        _login(client, make_user, "t_home_counted", role, partners)
+    statements = count(app, client, "/")
+    assert len(statements) <= limit, "\n".join(statements)

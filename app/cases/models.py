@@ -50,6 +50,9 @@ class Case(PartnerOwned, TimestampMixin, Validated, Model):
         Index("ix_case_partner_opened", "partner_id", "opened_on", "id"),
         Index("ix_case_opened", "opened_on", "id"),  # lists of a network-wide user, newest first
         Index("ix_case_period_partner", "funding_period_id", "partner_id"),
+        # The home page's key figures per partner and period: index-only (migration f3a4b5c6d7e8).
+        Index("ix_case_period_partner_status", "funding_period_id", "partner_id", "status",
+              postgresql_include=["client_id"]),
         # Persons per quarter and the summary's semi-join read (client, day, partner) from the index
         # alone (partner_id for the row-level security policy); also serves lookups by client.
         # age_band too: the persons' age bands come from the same index-only pass.

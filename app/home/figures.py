@@ -103,7 +103,7 @@ class KeyFigures:
 def key_figures(session, period):
     """Cases opened in the period, persons counselled (distinct clients) and of those cases the
     open ones, per partner of the user's aggregate scope: one GROUP BY over
-    ``ix_case_period_status_client`` (index-only on PostgreSQL) and the partners' names. No
+    ``ix_case_period_partner_status`` (index-only on PostgreSQL) and the partners' names. No
     personal data: counts only."""
     if period is None:
         return []
