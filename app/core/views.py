@@ -22,6 +22,7 @@ from wtforms.fields.core import UnboundField
 
 from app.catalogues.countries import country_name
 from app.core.dates import install_date_fields
+from app.core.numbers import install_number_fields
 from app.core.display import fill_default_formatters, yes_no
 from app.core.errors import DomainError, ScopeError
 from app.core.field_labels import (DomainErrors, form_error_summary, mark_required, refusals, register_labels,
@@ -29,6 +30,7 @@ from app.core.field_labels import (DomainErrors, form_error_summary, mark_requir
 from app.core.filters import prepare_search
 from app.core.listing import scaled
 from app.core.models import format_date
+from app.core.save_messages import ADDED, CHANGED, DELETED, record_label, saved_message
 from app.security.roles import READ_WRITE
 from app.security.scoping import log_denied, owning_partner_id
 
@@ -127,6 +129,7 @@ class IqModelView(ModelView):
         fields of NOT NULL columns are marked required (app.core.field_labels).
         An empty related choice reads "—" (FAB leaves its label empty and select2 shows "__None")."""
         install_date_fields(self)
+        install_number_fields(self)  # amounts and hours in the UI language (app.core.numbers)
         super()._init_forms()
         for form in (self.add_form, self.edit_form):
             mark_required(form, self.datamodel, decided_elsewhere=_NOT_POPULATED)
@@ -241,10 +244,10 @@ class IqModelView(ModelView):
             return False
         if adding:
             self.post_add(item)
-            flash(self.add_row_message, "success")
+            flash(saved_message(self, item, ADDED), "success")  # FAB: "Added Row" (app.core.save_messages)
         else:
             self.post_update(item)
-            flash(self.edit_row_message, "success")
+            flash(saved_message(self, item, CHANGED), "success")
         return True
 
     def _delete(self, pk):
@@ -253,6 +256,7 @@ class IqModelView(ModelView):
         if not item:
             abort(404)
         session = self.datamodel.session
+        label = record_label(self, item)  # read before the record is gone
 
         def work():
             self.pre_delete(item)
@@ -263,7 +267,7 @@ class IqModelView(ModelView):
             flash(str(refusal[1]), "danger")
         else:
             self.post_delete(item)
-            flash(self.delete_row_message, "success")
+            flash(saved_message(self, item, DELETED, label=label), "success")
         self.update_redirect()
 
     def _commit(self, work, conflict=CONFLICT_MESSAGE):

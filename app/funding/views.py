@@ -38,6 +38,12 @@ class FundingView(IqModelView):
     edit_form_extra_fields = {"funder": add_form_extra_fields["funder"]}
     formatters_columns = {"funder": enum_formatter(FUNDERS), "planned_amount": money, "spent_amount": money}
 
+    @staticmethod
+    def record_label(item):
+        """Saved/deleted messages name the funding by partner, period and funder."""
+        return " – ".join(str(part) for part in (item.partner, item.funding_period, FUNDERS.label(item.funder))
+                          if part)
+
 
 class FundingPeriodView(IqModelView):
     singular = _l("Funding period")

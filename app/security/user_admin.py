@@ -166,6 +166,10 @@ class PartnerUserView(IqModelView):
                     validators = [v for v in unbound.kwargs.get("validators", []) if not isinstance(v, Unique)]
                     unbound.kwargs["validators"] = validators + [FreeAccountName(name)]
 
+    @staticmethod
+    def record_label(item):
+        return item.username
+
     def prefill_form(self, form, pk):
         user = self.datamodel.get(pk, self._base_filters)
         if user is None:
