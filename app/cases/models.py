@@ -11,6 +11,7 @@ from app.clients.consent import CASE_CONSENT_FIELDS, check_email_contact, check_
 from app.core.enums import (CASE_STATUSES, CHANNELS, CONTACT_KINDS, ENQUIRERS, LEGAL_BASES,
                             NOTICE_RESULTS, OUTCOMES, QUALIFICATION_TYPES, REFERRAL_SOURCES)
 from app.core.errors import DomainError
+from app.core.field_labels import Refusals
 from app.core.models import (PartnerOwned, TimestampMixin, Validated, check_country, check_enum,
                              check_length, format_date, programme_window, trigram_index)
 from flask_appbuilder import Model
@@ -134,64 +135,74 @@ class Case(PartnerOwned, TimestampMixin, Validated, Model):
         return check_country(key, value)
 
     def validate(self):
+        """Every refusal of the case at once (app.core.field_labels.Refusals); a check that needs an
+        earlier one to hold (the period of a date inside the window, the age of a known client) is
+        skipped when that one failed."""
         from app.funding.models import FundingPeriod
 
         if self.opened_on is None:
             raise DomainError(_l("The opening date is required."), field="opened_on")
-        _check_in_window(self.opened_on, "opened_on")
+        refused = Refusals()
+        in_window = refused.run(_check_in_window, self.opened_on, "opened_on")
         if self.closed_on is not None:
             if self.closed_on < self.opened_on:
-                raise DomainError(_l("A case cannot be closed before it was opened."), field="closed_on")
+                refused.add(_l("A case cannot be closed before it was opened."), field="closed_on")
             if self.closed_on > date.today():
-                raise DomainError(_l("The closing date cannot lie in the future."), field="closed_on")
+                refused.add(_l("The closing date cannot lie in the future."), field="closed_on")
         self.status = "closed" if self.closed_on else "open"
         session = object_session(self)
         with session.no_autoflush:
-            derived = FundingPeriod.for_date(session, self.opened_on)
-            if derived is None:
-                raise DomainError(
-                    _l("No funding period covers the opening date %(day)s.", day=format_date(self.opened_on)),
-                    field="opened_on",
-                )
-            if self.funding_period_id is None and self.funding_period is None:
+            derived = FundingPeriod.for_date(session, self.opened_on) if in_window else None
+            if in_window and derived is None:
+                refused.add(_l("No funding period covers the opening date %(day)s.", day=format_date(self.opened_on)),
+                            field="opened_on")
+            elif derived is not None and self.funding_period_id is None and self.funding_period is None:
                 self.funding_period = derived
                 # Also the column: re-derived to the period it had, the relationship shows no net change
                 # and would not write the key back (a move within the year failed on NOT NULL).
                 self.funding_period_id = derived.id
-            else:
+            elif derived is not None:
                 given = self.funding_period.id if self.funding_period is not None else self.funding_period_id
                 if given != derived.id:
-                    raise DomainError(
+                    refused.add(
                         _l("The opening date %(day)s lies in funding period %(code)s, not in the one given.",
                            day=format_date(self.opened_on), code=derived.code),
                         field="funding_period",
                     )
-            client = self.client
-            if client is None and self.client_id is not None:
-                from app.clients.models import Client
-                client = session.get(Client, self.client_id)
-            if client is None:
-                raise DomainError(_l("A case needs a client."), field="client")
-            partner_id = self.partner.id if self.partner is not None else self.partner_id
-            if client.partner_id != partner_id:
-                raise DomainError(_l("The client belongs to another partner."), field="client")
-            if client.erased_at is not None:  # anonymised: its cases are frozen, it gets no new ones
-                raise DomainError(_l("This client has been erased (anonymised); the record can no longer be "
-                                     "changed and gets no new cases."), field="client")
-            check_personal_data(self, client, CASE_CONSENT_FIELDS)
-            if client.birth_date is not None:
-                self.age_band = age_band_on(client.birth_date, self.opened_on)
-                age = _age_on(client.birth_date, self.opened_on)
-                if age < 15 or age > 80:
-                    raise DomainError(
-                        _l("The client would be %(age)s years old when the case opens; counselling is for ages 15 to 80.",
-                           age=age),
-                        field="opened_on",
-                    )
+            refused.run(self._check_client, session)
         if self.qualification_year is not None:
             if self.qualification_year > self.opened_on.year or self.qualification_year < 1940:
-                raise DomainError(_l("The year the qualification was completed is not plausible."),
-                                  field="qualification_year")
+                refused.add(_l("The year the qualification was completed is not plausible."),
+                            field="qualification_year")
+        refused.raise_any()
+
+    def _check_client(self, session):
+        """The case's client: present, of the same partner, not erased, consent for personal fields,
+        and of counselling age (15–80) on the opening day."""
+        client = self.client
+        if client is None and self.client_id is not None:
+            from app.clients.models import Client
+            client = session.get(Client, self.client_id)
+        if client is None:
+            raise DomainError(_l("A case needs a client."), field="client")
+        partner_id = self.partner.id if self.partner is not None else self.partner_id
+        if client.partner_id != partner_id:
+            raise DomainError(_l("The client belongs to another partner."), field="client")
+        if client.erased_at is not None:  # anonymised: its cases are frozen, it gets no new ones
+            raise DomainError(_l("This client has been erased (anonymised); the record can no longer be "
+                                 "changed and gets no new cases."), field="client")
+        refused = Refusals()
+        refused.run(check_personal_data, self, client, CASE_CONSENT_FIELDS)
+        if client.birth_date is not None:
+            self.age_band = age_band_on(client.birth_date, self.opened_on)
+            age = _age_on(client.birth_date, self.opened_on)
+            if age < 15 or age > 80:
+                refused.add(
+                    _l("The client would be %(age)s years old when the case opens; counselling is for ages 15 to 80.",
+                       age=age),
+                    field="opened_on",
+                )
+        refused.raise_any()
 
     def close(self, closed_on, outcome):
         """Close the case on a day with an outcome; ``validate`` then sets the status and checks the
@@ -260,7 +271,8 @@ class Contact(PartnerOwned, TimestampMixin, Validated, Model):
     def validate(self):
         if self.date is None:
             raise DomainError(_l("The contact date is required."), field="date")
-        _check_in_window(self.date, "date")
+        refused = Refusals()  # the date's refusals together with the case's (below)
+        refused.run(_check_in_window, self.date, "date")
         case = self.case
         if case is None:
             raise DomainError(_l("A contact belongs to a case."), field="case")
@@ -273,8 +285,9 @@ class Contact(PartnerOwned, TimestampMixin, Validated, Model):
             raise DomainError(_l("This client has been erased (anonymised); the record can no longer be "
                                  "changed and gets no new cases."), field="case")
         if case.opened_on and self.date < case.opened_on:
-            raise DomainError(_l("A contact cannot lie before the case was opened."), field="date")
-        check_email_contact(self, case.client)
+            refused.add(_l("A contact cannot lie before the case was opened."), field="date")
+        refused.run(check_email_contact, self, case.client)
+        refused.raise_any()
 
     def __str__(self):
         return f"{format_date(self.date)} {CONTACT_KINDS.label(self.kind)}"

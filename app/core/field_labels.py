@@ -137,6 +137,41 @@ class DomainErrors(DomainError):
                          field=self.errors[0].field)
 
 
+class Refusals:
+    """Collects the refusals of one save so that they are reported all at once, not one per save.
+
+    ``validate()`` methods add what they find and call ``raise_any()`` at the end; checks that
+    depend on an earlier one (the funding period of a date outside the programme window) are
+    skipped by the caller when that one failed."""
+
+    def __init__(self):
+        self.errors = []
+
+    def add(self, message, field=None):
+        self.errors.append(DomainError(message, field=field))
+
+    def run(self, check, *args, **kwargs):
+        """Call ``check``; a DomainError (or several) is collected. True if it passed."""
+        try:
+            check(*args, **kwargs)
+        except DomainError as error:
+            self.extend(error)
+            return False
+        return True
+
+    def extend(self, error):
+        self.errors.extend(getattr(error, "errors", None) or [error])
+
+    def __bool__(self):
+        return bool(self.errors)
+
+    def raise_any(self):
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise DomainErrors(self.errors)
+
+
 def refusals(error):
     """``(field, message)`` for each refusal in a DomainError (one, or several in DomainErrors)."""
     return [(each.field, each.message) for each in getattr(error, "errors", None) or [error]]

@@ -10,7 +10,7 @@ from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, eve
 from sqlalchemy.orm import Session, declared_attr, relationship
 
 from app.core.errors import DomainError
-from app.core.field_labels import field_label
+from app.core.field_labels import Refusals, field_label
 
 
 def trigram_index(name, column):
@@ -68,9 +68,13 @@ class Validated:
 
 @event.listens_for(Session, "before_flush")
 def _validate_before_flush(session, flush_context, instances):
+    """Every new or changed record is validated; the refusals of all of them come at once (a quick
+    entry's client, case and contact)."""
+    refused = Refusals()
     for obj in list(session.new) + list(session.dirty):
         if isinstance(obj, Validated):
-            obj.validate()
+            refused.run(obj.validate)
+    refused.raise_any()
 
 
 def check_enum(enumeration, key, value, nullable=True):
