@@ -132,3 +132,22 @@ def test_fab_save_messages_this_replaces():
     assert str(BaseCRUDView.delete_row_message._args[0]) == "Deleted Row"
     assert "self.add_row_message" in inspect.getsource(BaseCRUDView._add)
     assert "self.delete_row_message" in inspect.getsource(BaseCRUDView._delete)
+
+
+def test_detail_pages_show_no_none_true_or_raw_numbers(login_as, client, factories, german_default):
+    """Issue 9 item 9 walked through the other detail pages: empty values stay empty."""
+    import re as _re
+
+    person = factories.client(phone=None, email=None, district=None)
+    case = factories.case(client=person, notes=None, closed_on=None, reference_occupation_id=None)
+    contact = factories.contact(case, minutes=None)
+    training = factories.training(hours=Decimal("16.0"))
+    funding = factories.funding(planned_amount=Decimal("20000.00"), spent_amount=None)
+    login_as("t_none_admin", "Admin", [])
+    for url in (f"/clientview/show/{person.id}", f"/caseview/show/{case.id}", f"/contactview/show/{contact.id}",
+                f"/trainingview/show/{training.id}", f"/fundingview/show/{funding.id}",
+                f"/partnerview/show/{case.partner_id}"):
+        html = client.get(url).get_data(as_text=True)
+        text = _re.sub(r"\s+", " ", _re.sub(r"<[^>]+>", " ", _re.sub(r"<script.*?</script>", " ", html, flags=_re.S)))
+        assert " None " not in text and " True " not in text and " False " not in text, url
+        assert "16.0" not in text and "20000.00" not in text, url
