@@ -49,7 +49,7 @@ def test_staff_sees_new_counselling_its_open_cases_and_the_stale_ones(client, st
     assert f"/caseview/show/{staff_cases['recent']}" in mine and f"/caseview/show/{staff_cases['stale']}" in mine
     assert "Aktuell" in mine and "Vergessen" in mine
     assert f"/caseview/show/{staff_cases['closed']}" not in mine and "Kollegial" not in mine
-    assert '<span class="badge">2</span>' in mine
+    assert '<span class="iq-count">(2)</span>' in mine
     stale = re.search(r'id="iq-stale-cases".*?</table>', html, re.S).group(0)
     assert "02.10.2014" in stale  # 90 days before the programme's last day
     assert f"/caseview/show/{staff_cases['stale']}" in stale and "06.05.2014" in stale
