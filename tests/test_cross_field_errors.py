@@ -59,3 +59,22 @@ def test_contact_reports_window_and_before_opening_at_once(german_default, login
     assert WINDOW in html and "vor der Eröffnung des Beratungsfalls" in html
     ctx.expire_all()
     assert ctx.get(Contact, contact.id).date == date(2013, 3, 14)
+
+
+def test_the_same_refusal_of_two_records_is_said_once(app):
+    import pytest
+
+    from app.core.errors import DomainError
+    from app.core.field_labels import DomainErrors, Refusals
+
+    refused = Refusals()
+    refused.add("Das Datum liegt außerhalb.", field="opened_on")
+    refused.add("Das Datum liegt außerhalb.", field="date")
+    with pytest.raises(DomainError) as once:
+        refused.raise_any()
+    assert not isinstance(once.value, DomainErrors) and once.value.field == "opened_on"
+    refused.add("Zu jung.", field="opened_on")
+    with pytest.raises(DomainErrors) as both:
+        refused.raise_any()
+    assert [str(e.message) for e in both.value.errors] == ["Das Datum liegt außerhalb.", "Zu jung."]
+    assert Refusals().raise_any() is None

@@ -166,10 +166,17 @@ class Refusals:
         return bool(self.errors)
 
     def raise_any(self):
-        if len(self.errors) == 1:
-            raise self.errors[0]
-        if self.errors:
-            raise DomainErrors(self.errors)
+        """Raise what was collected, each message once (a quick entry's case and first contact
+        share the date: a date outside the programme window is said once)."""
+        unique, seen = [], set()
+        for error in self.errors:
+            if str(error.message) not in seen:
+                seen.add(str(error.message))
+                unique.append(error)
+        if len(unique) == 1:
+            raise unique[0]
+        if unique:
+            raise DomainErrors(unique)
 
 
 def refusals(error):
