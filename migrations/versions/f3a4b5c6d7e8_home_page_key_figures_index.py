@@ -4,12 +4,12 @@ Measured on a copy of the 1M-case demo's columns: 355 → 140 ms network-wide, 5
 partner (index-only instead of a bitmap heap scan; on the full-width table the heap costs more).
 
 Revision ID: f3a4b5c6d7e8
-Revises: a9b0c1d2e3f4
+Revises: d2e3f4a5b6c7
 """
 from alembic import op
 
 revision = "f3a4b5c6d7e8"
-down_revision = "a9b0c1d2e3f4"
+down_revision = "d2e3f4a5b6c7"
 branch_labels = None
 depends_on = None
 
