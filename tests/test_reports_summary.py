@@ -145,7 +145,10 @@ def test_confirmation_link_for_the_case_page(app):
     from app.reports.confirmation import confirmation_link
 
     with app.test_request_context():
-        assert 'href="/cases/42/confirmation.pdf"' in str(confirmation_link(42))
+        html = str(confirmation_link(42))
+    # A GET form (it only reads) with the letter language beside the button.
+    assert 'method="get" action="/cases/42/confirmation.pdf"' in html
+    assert "<select" in html
 
 
 def test_reports_menu_for_management_only(app, make_user):
