@@ -87,6 +87,9 @@ def test_a_likely_duplicate_is_refused_with_the_same_message_unless_confirmed(ch
     from app.clients.duplicates import duplicate_message
 
     existing = factories.client(first_name="Amina", last_name="Haddad", birth_date=BIRTH)
+    # Loaded here, in the factories' scope: inside a bare request context no user is logged in, so on
+    # PostgreSQL row-level security would hide the row from a reload.
+    (existing.id, existing.client_number, existing.last_name, existing.first_name, existing.birth_date)
     with app.test_request_context():
         expected = duplicate_message([existing])
 
