@@ -3,11 +3,14 @@ from the existing cases and contacts.
 
 Per case seven rows (country, occupation × competent body, qualification type × regulated,
 enquirer, referral source, outcome, notice) and per contact one (kind × channel) are counted per
-partner and month, in the writing transaction. An UPDATE counts only when a counted column changes
-(the erasure empties text columns only). PostgreSQL: a SQL function per table called by one
-row trigger, under the writer's row-level security (the policy is that of trainings: readable over
-the aggregate set, writable over the personal one, which is where the case itself is written).
-SQLite: the same upserts as trigger bodies.
+partner and month, in the writing transaction. PostgreSQL: statement triggers with transition
+tables add each statement's net change in one upsert, in key order (a row trigger cost 0.33 ms per
+case, 50,000 cases took 16 s more; now a COPY of them about a second more); an UPDATE that changes
+no counted column (the erasure empties text columns only) nets to nothing and writes nothing. They
+run under the writer's row-level security (the policy is that of trainings: readable over the
+aggregate set, writable over the personal one, which is where the case itself is written).
+SQLite: row triggers with the same upserts; its UPDATE trigger fires only when a counted column
+changes.
 
 Revision ID: a9b8c7d6e5f4
 Revises: f3a4b5c6d7e8
@@ -76,6 +79,20 @@ def _drop_empty(dialect, row, kinds, date_column):
             f"AND month = {_month(dialect, f'{row}.{date_column}')} AND kind IN ({', '.join(repr(k) for k in kinds)})")
 
 
+def _rows(columns, transition, delta):
+    return f"SELECT {', '.join(columns)}, {delta} AS d FROM {transition}"
+
+
+def _statement_upsert(kinds, date_column, source):
+    """PostgreSQL: the net change of one statement's rows (a transition table), in key order."""
+    values = ", ".join(f"('{kind}', {_text('r', a)}, {_text('r', b)})" for kind, (a, b) in kinds.items())
+    return (f"INSERT INTO summary_tally AS t (kind, partner_id, month, a, b, n) "
+            f"SELECT v.kind, r.partner_id, {_month('postgresql', f'r.{date_column}')}, v.a, v.b, sum(r.d) "
+            f"FROM ({source}) r CROSS JOIN LATERAL (VALUES {values}) AS v(kind, a, b) "
+            f"GROUP BY 1, 2, 3, 4, 5 HAVING sum(r.d) <> 0 ORDER BY 1, 2, 3, 4, 5 "
+            f"ON CONFLICT (kind, partner_id, month, a, b) DO UPDATE SET n = t.n + excluded.n")
+
+
 TABLES = {"counselling_case": (CASE_KINDS, "opened_on", CASE_COLUMNS, "case"),
           "contact": (CONTACT_KINDS, "date", CONTACT_COLUMNS, "contact")}
 
@@ -98,24 +115,20 @@ def upgrade():
     dialect = op.get_bind().dialect.name
     for table, (kinds, date_column, columns, short) in TABLES.items():
         if dialect == "postgresql":
-            op.execute(f"""
-                CREATE FUNCTION iq_tally_{short}(r {table}, delta integer) RETURNS void
-                LANGUAGE sql AS $$
-                  {_upsert(dialect, 'r', kinds, date_column, 'delta')};
-                  {_drop_empty(dialect, 'r', kinds, date_column)} AND delta < 0;
-                $$""")
-            op.execute(f"""
-                CREATE FUNCTION iq_tally_{short}_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
-                BEGIN
-                  IF TG_OP <> 'INSERT' THEN PERFORM iq_tally_{short}(OLD, -1); END IF;
-                  IF TG_OP <> 'DELETE' THEN PERFORM iq_tally_{short}(NEW, 1); END IF;
-                  RETURN NULL;
-                END $$""")
-            op.execute(f"CREATE TRIGGER {short}_tally AFTER INSERT OR DELETE ON {table} "
-                       f"FOR EACH ROW EXECUTE FUNCTION iq_tally_{short}_trigger()")
-            changed = _changed(columns).replace(" IS NOT ", " IS DISTINCT FROM ")
-            op.execute(f"CREATE TRIGGER {short}_tally_update AFTER UPDATE OF {', '.join(columns)} ON {table} "
-                       f"FOR EACH ROW WHEN ({changed}) EXECUTE FUNCTION iq_tally_{short}_trigger()")
+            for event, source in (("insert", _rows(columns, "new_rows", 1)), ("delete", _rows(columns, "old_rows", -1)),
+                                  ("update", f"{_rows(columns, 'new_rows', 1)} UNION ALL {_rows(columns, 'old_rows', -1)}")):
+                body = _statement_upsert(kinds, date_column, source)
+                if event != "insert":
+                    body += (f"; DELETE FROM summary_tally WHERE n = 0 AND kind IN ({', '.join(repr(k) for k in kinds)}) "
+                             f"AND (partner_id, month) IN (SELECT r.partner_id, {_month(dialect, f'r.{date_column}')} "
+                             f"FROM ({_rows(columns, 'old_rows', -1)}) r)")
+                op.execute(f"""
+                    CREATE FUNCTION iq_tally_{short}_{event}() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN {body}; RETURN NULL; END $$""")
+                tables = {"insert": "NEW TABLE AS new_rows", "delete": "OLD TABLE AS old_rows",
+                          "update": "OLD TABLE AS old_rows NEW TABLE AS new_rows"}[event]
+                op.execute(f"CREATE TRIGGER {short}_tally_{event} AFTER {event.upper()} ON {table} "
+                           f"REFERENCING {tables} FOR EACH STATEMENT EXECUTE FUNCTION iq_tally_{short}_{event}()")
         else:
             op.execute(f"CREATE TRIGGER {short}_tally_insert AFTER INSERT ON {table} BEGIN "
                        f"{_upsert(dialect, 'NEW', kinds, date_column, 1)}; END")
@@ -144,12 +157,10 @@ def upgrade():
 def downgrade():
     dialect = op.get_bind().dialect.name
     for table, (_kinds, _date, _columns, short) in TABLES.items():
-        if dialect == "postgresql":
-            op.execute(f"DROP TRIGGER IF EXISTS {short}_tally ON {table}")
-            op.execute(f"DROP TRIGGER IF EXISTS {short}_tally_update ON {table}")
-            op.execute(f"DROP FUNCTION IF EXISTS iq_tally_{short}_trigger()")
-            op.execute(f"DROP FUNCTION IF EXISTS iq_tally_{short}({table}, integer)")
-        else:
-            for suffix in ("insert", "delete", "update"):
-                op.execute(f"DROP TRIGGER IF EXISTS {short}_tally_{suffix}")
+        for event in ("insert", "delete", "update"):
+            if dialect == "postgresql":
+                op.execute(f"DROP TRIGGER IF EXISTS {short}_tally_{event} ON {table}")
+                op.execute(f"DROP FUNCTION IF EXISTS iq_tally_{short}_{event}()")
+            else:
+                op.execute(f"DROP TRIGGER IF EXISTS {short}_tally_{event}")
     op.drop_table("summary_tally")
