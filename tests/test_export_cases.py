@@ -127,6 +127,29 @@ def test_xlsx_opens_and_has_the_same_rows_as_the_csv(login_as, client, data):
     assert hostile["Beratungsbeginn"].date() == date(2012, 5, 2)  # a real date cell
 
 
+def test_the_sheet_is_a_zip64_entry_so_that_no_size_limit_applies():
+    """The sheet's size is unknown while it streams: its local header carries the zip64 extra field
+    (id 1) and its data descriptor 8-byte sizes, so a sheet beyond 4 GiB stays a valid file."""
+    import struct
+    import zipfile
+
+    from app.transfer import streams
+
+    data = b"".join(streams.xlsx_chunks("Fälle", iter([streams.xlsx_row(["a", 1]).encode()] * 3)))
+    offset = 0  # the first local header; then from one to the next until the sheet
+    while True:
+        name_length, extra_length = struct.unpack("<HH", data[offset + 26:offset + 30])
+        name = data[offset + 30:offset + 30 + name_length]
+        if name == b"xl/worksheets/sheet1.xml":
+            break
+        offset = data.index(b"PK\x03\x04", offset + 4)
+    extra = data[offset + 30 + name_length:offset + 30 + name_length + extra_length]
+    assert struct.unpack("<H", extra[:2])[0] == 1  # zip64 extended information
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.read("xl/worksheets/sheet1.xml").count(b"<row") == 3
+    assert read_xlsx(data) == [["a", 1]] * 3
+
+
 def test_export_needs_a_login(client, data):
     response = client.get("/exports/cases.csv")
     assert response.status_code == 302 and "/login" in response.headers["Location"]

@@ -15,7 +15,7 @@ Both sources apply the same rules (formula neutralisation, CSV quoting, XML esca
 that they yield the same bytes.
 
 The XLSX file is a minimal SpreadsheetML package written as a stream: the sheet's rows are
-deflated into a zip entry with a data descriptor, so nothing is held but the current batch.
+deflated into a zip64 entry with a data descriptor, so nothing is held but the current batch.
 """
 import json
 import re
@@ -148,7 +148,9 @@ def xlsx_chunks(sheet_name, row_chunks):
         archive.writestr("xl/workbook.xml", _workbook(sheet_name))
         archive.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
         archive.writestr("xl/styles.xml", _STYLES)
-        with archive.open("xl/worksheets/sheet1.xml", "w") as sheet:
+        # The sheet's size is not known in advance: a zip64 local header and data descriptor from the
+        # start, so that a sheet beyond 2 GiB (zipfile's limit without it) or 4 GiB is written whole.
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
             sheet.write(_SHEET_HEAD.encode())
             for chunk in row_chunks:
                 sheet.write(chunk)
