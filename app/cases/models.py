@@ -89,6 +89,7 @@ class Case(PeriodBound, Counselled, PartnerOwned, TimestampMixin, Validated, Mod
         # age_band too: the persons' age bands come from the same index-only pass.
         Index("ix_case_client_opened", "client_id", "opened_on", postgresql_include=["partner_id", "age_band"]),
         trigram_index("ix_case_title_trgm", "qualification_title"),
+        trigram_index("ix_case_partner_title_trgm", "qualification_title", partner=True),
         {"sqlite_autoincrement": True},  # ids are never reused (audit); migration d9e0f1a2b3c4
     )
 

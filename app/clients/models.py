@@ -42,6 +42,9 @@ class Client(PartnerOwned, TimestampMixin, Validated, Model):
         trigram_index("ix_client_last_name_trgm", "last_name"),
         trigram_index("ix_client_first_name_trgm", "first_name"),
         trigram_index("ix_client_number_trgm", "client_number"),
+        trigram_index("ix_client_partner_last_name_trgm", "last_name", partner=True),
+        trigram_index("ix_client_partner_first_name_trgm", "first_name", partner=True),
+        trigram_index("ix_client_partner_number_trgm", "client_number", partner=True),
         {"sqlite_autoincrement": True},  # ids are never reused (audit); migration d9e0f1a2b3c4
     )
 

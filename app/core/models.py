@@ -13,11 +13,15 @@ from app.core.errors import DomainError
 from app.core.field_labels import Refusals, field_label
 
 
-def trigram_index(name, column):
+def trigram_index(name, column, partner=False):
     """A pg_trgm GIN index, so that list filters ``ILIKE '%…%'`` (FAB's "contains" and "starts
     with") use an index instead of scanning the table (DESIGN.md §7). Other databases get a plain
-    index on the column. The extension is created by migration b7c1e2d3f4a5."""
-    return Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"})
+    index on the column. The extension is created by migration b7c1e2d3f4a5.
+
+    ``partner``: the index leads with ``partner_id`` (``btree_gin``, migration a0b1c2d3e4f5), so
+    that a search restricted to some partners applies that restriction inside the index scan."""
+    columns = ("partner_id", column) if partner else (column,)
+    return Index(name, *columns, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"})
 
 
 def utcnow():

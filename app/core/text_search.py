@@ -12,6 +12,7 @@ function's ILIKE is the plain filter's ILIKE (same wildcards, backslash as escap
 SQLite, and a PostgreSQL database without the function (its migration could not create the
 ``iq_search`` role), keep the plain ``ILIKE``.
 """
+from flask import g, has_app_context
 from sqlalchemy import func, select, text
 
 #: (table, column) pairs the function searches (the same list as its migration).
@@ -59,5 +60,19 @@ def text_match(column, pattern, escape=None):
     target = _target(column)
     if target is None or (escape not in (None, "\\")) or not _function_installed(db.session):
         return column.ilike(pattern, escape=escape) if escape else column.ilike(pattern)
-    found = func.iq_text_search(".".join(target), pattern).table_valued("id").render_derived()
-    return column.class_.id.in_(select(found.c.id))
+    return column.class_.id.in_(select(_found(".".join(target), pattern).c.id))
+
+
+def _found(target, pattern):
+    """The function's ids as a ``MATERIALIZED`` CTE, one per (target, pattern) and request.
+
+    A list reads its page and its (capped) total in one statement, and both contain the filter:
+    with the same CTE object SQLAlchemy renders it once at the top of the statement, so the
+    function runs once per list instead of twice."""
+    memo = g.setdefault("_iq_text_search", {}) if has_app_context() else {}
+    found = memo.get((target, pattern))
+    if found is None:
+        rows = func.iq_text_search(target, pattern).table_valued("id").render_derived()
+        found = memo[(target, pattern)] = (select(rows.c.id).cte(f"iq_found_{len(memo) + 1}")
+                                           .prefix_with("MATERIALIZED"))
+    return found
