@@ -14,11 +14,11 @@ from flask_appbuilder.models.sqla.filters import (FilterContains, FilterEqual, F
                                                   FilterRelationOneToManyEqual, FilterRelationOneToManyNotEqual,
                                                   FilterStartsWith, get_field_setup_query)
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import false, intersect, or_, select, union
 
 from app.core.enums import Enumeration
 from app.core.forms import enum_field
-from app.core.text_search import text_match
+from app.core.text_search import matching_ids, text_match
 
 ENUM_FILTERS = (FilterEqual, FilterNotEqual)
 
@@ -84,15 +84,18 @@ class FilterClientNameOrNumber(BaseFilter):
         term = _single(value)
         if not term:
             return query
-        conditions = [text_match(Client.client_number, _prefix(term), escape="\\")]
+        # The matches as a UNION (INTERSECT for "last, first") of id sets rather than an OR of
+        # IN-subqueries: PostgreSQL then joins the few matching clients to their cases instead of
+        # merging all cases with all clients (issue 10: 150 ms -> a few ms at 1M cases).
+        found = [matching_ids(Client.client_number, _prefix(term), escape="\\")]
         if may_see_names():
             last, _comma, first = (part.strip() for part in term.partition(","))
             if first:
-                conditions.append(and_(text_match(Client.last_name, _prefix(last), escape="\\"),
-                                       text_match(Client.first_name, _prefix(first), escape="\\")))
+                found.append(intersect(matching_ids(Client.last_name, _prefix(last), escape="\\"),
+                                       matching_ids(Client.first_name, _prefix(first), escape="\\")).subquery().select())
             else:
-                conditions.append(text_match(Client.last_name, _prefix(term), escape="\\"))
-        clients = select(Client.id).where(or_(*conditions))
+                found.append(matching_ids(Client.last_name, _prefix(term), escape="\\"))
+        clients = select(Client.id).where(Client.id.in_(found[0] if len(found) == 1 else union(*found)))
         return query.filter(self.model.client_id.in_(clients))
 
 

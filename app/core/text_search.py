@@ -63,6 +63,18 @@ def text_match(column, pattern, escape=None):
     return column.class_.id.in_(select(_found(".".join(target), pattern).c.id))
 
 
+def matching_ids(column, pattern, escape=None):
+    """The ids of the rows of ``column``'s table that ``text_match`` accepts, as a SELECT to combine
+    with UNION / INTERSECT (the function's CTE, or the plain scoped ILIKE)."""
+    from app.extensions import db
+
+    target = _target(column)
+    if target is None or (escape not in (None, "\\")) or not _function_installed(db.session):
+        plain = column.ilike(pattern, escape=escape) if escape else column.ilike(pattern)
+        return select(column.class_.id).where(plain)
+    return select(_found(".".join(target), pattern).c.id)
+
+
 def _found(target, pattern):
     """The function's ids as a ``MATERIALIZED`` CTE, one per (target, pattern) and request.
 
