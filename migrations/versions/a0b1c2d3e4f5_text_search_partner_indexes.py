@@ -15,13 +15,13 @@ creates the indexes below by hand. SQLite gets plain (partner_id, column) indexe
 declare the same, ``app.core.models.trigram_index(..., partner=True)``).
 
 Revision ID: a0b1c2d3e4f5
-Revises: f3a4b5c6d7e8
+Revises: a9b8c7d6e5f4
 """
 from alembic import op
 from sqlalchemy import text
 
 revision = "a0b1c2d3e4f5"
-down_revision = "f3a4b5c6d7e8"
+down_revision = "a9b8c7d6e5f4"
 branch_labels = None
 depends_on = None
 
