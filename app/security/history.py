@@ -98,6 +98,9 @@ class ShownEvent:
 
 
 def present(events):
+    from app.security import audit_format
+
+    audit_format.prefetch(events)  # every name the events show, one statement per table
     return [ShownEvent(event) for event in events]
 
 
