@@ -67,6 +67,10 @@ class Config:
     # the funder's keeping period); IQ_RETENTION_FROM=last_contact counts from the last contact only.
     RETENTION_YEARS = int(os.environ.get("IQ_RETENTION_YEARS", "10"))
     RETENTION_FROM = os.environ.get("IQ_RETENTION_FROM", "programme_end")
+    # Read-access log (app/security/access_log.py), PostgreSQL: "durable" (default) commits the log
+    # rows like any other write (the page is sent only once they are on disk); "async" commits them
+    # with synchronous_commit off (a database crash within ~0.6 s may lose the last rows).
+    ACCESS_LOG_COMMIT = os.environ.get("IQ_ACCESS_LOG_COMMIT", "durable")
 
     # Flask-AppBuilder
     AUTH_TYPE = 1  # AUTH_DB

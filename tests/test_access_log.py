@@ -184,3 +184,35 @@ def test_api_answer_is_withheld_when_its_reading_cannot_be_logged(broken_log, cl
     assert response.status_code == 503
     assert "Unloggable" not in response.get_data(as_text=True)
     assert "could not be recorded" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize("mode", ["durable", "async"])
+def test_commit_mode_and_one_statement_per_request(mode, app, login_as, factories, ctx, monkeypatch):
+    """PostgreSQL: the log rows are ONE statement in the request's transaction; ``durable`` (the
+    default) leaves synchronous_commit alone, ``async`` turns it off for that transaction only."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("synchronous_commit is a PostgreSQL setting")
+    monkeypatch.setitem(app.config, "ACCESS_LOG_COMMIT", mode)
+    web = login_as("t_staff", "Staff", ("migra",))
+    shown = [factories.client(partner="migra") for _ in range(3)]
+    seen = []
+    with app.app_context():
+        engine = db.engine
+
+    def record(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert web.get("/clientview/list/").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    inserts = [s for s in seen if "INSERT INTO access_log" in s]
+    assert len(inserts) == 1
+    settings = [s for s in seen if "synchronous_commit" in s]
+    assert settings == ([] if mode == "durable" else ["SET LOCAL synchronous_commit TO OFF"])
+    assert _logged(ctx) == sorted((c.id, "/clientview/list/", "t_staff") for c in shown)
