@@ -89,12 +89,11 @@ def write_pending(response):
     return response
 
 
-_CLIENT_ROWS_PG = text(
+# psycopg's own parameter style: sent with ``exec_driver_sql`` (no compilation step per request).
+_CLIENT_ROWS_PG = (
     "INSERT INTO access_log (at, user_id, actor, client_id, partner_id, path) "
-    "SELECT CAST(:at AS timestamp), CAST(:user_id AS integer), CAST(:actor AS varchar), c.id, c.partner_id, "
-    "n.path "
-    "FROM unnest(CAST(:ids AS integer[]), CAST(:paths AS varchar[])) AS n(id, path) "
-    "JOIN client c ON c.id = n.id")
+    "SELECT %(at)s::timestamp, %(user_id)s::integer, %(actor)s::varchar, c.id, c.partner_id, n.path "
+    "FROM unnest(%(ids)s::integer[], %(paths)s::varchar[]) AS n(id, path) JOIN client c ON c.id = n.id")
 
 
 def _insert_rows(db, clients, exports):
@@ -116,12 +115,17 @@ def _insert_rows(db, clients, exports):
     now = utcnow()
     table = AccessLogEntry.__table__
     postgres = db.session.get_bind().dialect.name == "postgresql"
-    if postgres and current_app.config.get("ACCESS_LOG_COMMIT", "durable") == "async":
-        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    if postgres:
+        from app.security.scoping import sync_database_scope
+
+        connection = db.session.connection()  # the request's transaction; Core, no ORM events
+        sync_database_scope(db.session())  # the scope for row-level security (already set: no statement)
+        if current_app.config.get("ACCESS_LOG_COMMIT", "durable") == "async":
+            connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
     if clients and postgres:
         ids = list(clients)
-        db.session.execute(_CLIENT_ROWS_PG, {"at": now, "user_id": user_id, "actor": actor, "ids": ids,
-                                             "paths": [clients[cid][:255] for cid in ids]})
+        connection.exec_driver_sql(_CLIENT_ROWS_PG, {"at": now, "user_id": user_id, "actor": actor, "ids": ids,
+                                                     "paths": [clients[cid][:255] for cid in ids]})
     elif clients:
         by_path = {}
         for cid, where in clients.items():
