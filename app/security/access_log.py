@@ -94,6 +94,11 @@ _CLIENT_ROWS_PG = (
     "INSERT INTO access_log (at, user_id, actor, client_id, partner_id, path) "
     "SELECT %(at)s::timestamp, %(user_id)s::integer, %(actor)s::varchar, c.id, c.partner_id, n.path "
     "FROM unnest(%(ids)s::integer[], %(paths)s::varchar[]) AS n(id, path) JOIN client c ON c.id = n.id")
+# ``async``: the same INSERT also turns synchronous_commit off for this transaction (like SET LOCAL),
+# in the same round trip. (If no client row joins, it may not run: the commit stays durable.)
+_CLIENT_ROWS_PG_ASYNC = (
+    "WITH commit_mode AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true) AS mode) "
+    + _CLIENT_ROWS_PG.replace("FROM unnest(", "FROM commit_mode, unnest("))
 
 
 def _insert_rows(db, clients, exports):
@@ -120,11 +125,12 @@ def _insert_rows(db, clients, exports):
 
         connection = db.session.connection()  # the request's transaction; Core, no ORM events
         sync_database_scope(db.session())  # the scope for row-level security (already set: no statement)
-        if current_app.config.get("ACCESS_LOG_COMMIT", "durable") == "async":
+        asynchronous = current_app.config.get("ACCESS_LOG_COMMIT", "durable") == "async"
+        if asynchronous and not clients:
             connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
     if clients and postgres:
         ids = list(clients)
-        connection.exec_driver_sql(_CLIENT_ROWS_PG, {"at": now, "user_id": user_id, "actor": actor, "ids": ids,
+        connection.exec_driver_sql(_CLIENT_ROWS_PG_ASYNC if asynchronous else _CLIENT_ROWS_PG, {"at": now, "user_id": user_id, "actor": actor, "ids": ids,
                                                      "paths": [clients[cid][:255] for cid in ids]})
     elif clients:
         by_path = {}
