@@ -8,7 +8,9 @@ is not counted). Excluded, explicitly:
   scope issues per transaction for row-level security (app.security.scoping): it is a session
   setting, not a query over data, and SQLite has no equivalent, so that both databases count the
   same statements;
-- PostgreSQL's ``SET LOCAL synchronous_commit TO OFF`` before the access-log INSERT (same reason).
+- any other ``SET`` (none by default: with ``IQ_ACCESS_LOG_COMMIT=async`` the access log turns
+  synchronous_commit off inside its INSERT, and only an export row without client rows needs a
+  ``SET LOCAL`` of its own).
 
 Everything else counts: the user's load by the session cookie, the page's ids, the rows, the total,
 the access-log INSERT.
