@@ -78,6 +78,7 @@ def main():
     print(f"{args.url} as {args.user}: wall median {statistics.median(walls):.1f} ms, app CPU median "
           f"{statistics.median(cpus):.1f} ms (under cProfile), SQL {max(statements)}; "
           f"load {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+    profile.dump_stats("/tmp/lists_profile.out")
     pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
 
 

@@ -15,9 +15,12 @@ Both run through the session, so the partner scope (ORM criteria and row-level s
 The total shown under a list is exact up to ``ESTIMATE_ABOVE`` rows: it is counted in the statement
 that reads the page's ids (``count(*)`` over a ``LIMIT ESTIMATE_ABOVE + 1`` subquery). A longer list
 shows PostgreSQL's estimate as "about N" (``EstimatedCount``): the table's size for an unfiltered
-network-wide list, else the planner's estimate of the filtered, scoped query. SQLite counts exactly.
+network-wide list, else the planner's estimate of the filtered, scoped query, each kept for
+``ESTIMATE_TTL`` seconds per process (a list is never shown with fewer rows than its page proves).
+SQLite counts exactly.
 """
 import json
+import time
 
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import format_decimal, gettext as _
@@ -124,10 +127,11 @@ class ScaledInterface(SQLAInterface):
             return None
         scope = current_scope(self.session)
         if scope.unrestricted and (filters is None or not filters.values):
-            return self.session.execute(
+            table = self.obj.__table__.name
+            return _remembered(("reltuples", table), lambda: self.session.execute(
                 text("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(:table)"),
-                {"table": self.obj.__table__.name},
-            ).scalar()
+                {"table": table},
+            ).scalar())
         pk = getattr(self.obj, self.get_pk_name())
         statement = self._apply_inner_all(self.session.query(self.obj), filters, aliases_mapping={}) \
             .with_entities(pk).statement
@@ -136,10 +140,36 @@ class ScaledInterface(SQLAInterface):
             statement = statement.where(self.obj.partner_id.in_(sorted(ids)))
         connection = self.session.connection()
         compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
-        plan = connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
-        if isinstance(plan, str):
-            plan = json.loads(plan)
-        return int(plan[0]["Plan"]["Plan Rows"])
+        sql = str(compiled)
+
+        def explain():
+            plan = connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + sql, compiled.params).scalar()
+            if isinstance(plan, str):
+                plan = json.loads(plan)
+            return int(plan[0]["Plan"]["Plan Rows"])
+
+        # The statement names the partner scope explicitly, so equal keys mean equal scopes.
+        return _remembered((sql, repr(sorted(compiled.params.items()))), explain)
+
+
+#: Seconds an estimate is reused (per process): it is shown as "about N" and only for lists longer
+#: than ESTIMATE_ABOVE rows, where a minute's writes do not change what "about" says.
+ESTIMATE_TTL = 60.0
+_estimates = {}
+
+
+def _remembered(key, read):
+    """``read()``'s estimate for ``key`` (the table, or the EXPLAINed statement with its parameters,
+    which include the partner scope), read again after ``ESTIMATE_TTL`` seconds."""
+    now = time.monotonic()
+    hit = _estimates.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    value = read()
+    if len(_estimates) >= 1000:
+        _estimates.clear()
+    _estimates[key] = (now + ESTIMATE_TTL, value)
+    return value
 
 
 class RelatedInterface(SQLAInterface):

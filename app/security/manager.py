@@ -56,6 +56,21 @@ class IqSecurityManager(SecurityManager):
             answer = cache[key] = bool(super().has_access(permission_name, view_name))
         return answer
 
+    def _has_access_builtin_roles(self, role, permission_name, view_name):
+        """FAB 5.3.0 matches every (view, permission) regular expression of a builtin role
+        (``FAB_ROLES``, app.security.roles) on each call; the roles are fixed at start-up, so each
+        answer is kept per process (a few hundred (role, permission, view) triples)."""
+        key = (role.name, permission_name, view_name)
+        answer = self._iq_builtin_answers.get(key)
+        if answer is None:
+            answer = self._iq_builtin_answers[key] = super()._has_access_builtin_roles(
+                role, permission_name, view_name)
+        return answer
+
+    @property
+    def _iq_builtin_answers(self):
+        return self.__dict__.setdefault("_iq_builtin_answers_cache", {})
+
     def get_user_by_id(self, pk):
         """The user with its roles, groups and partner memberships in ONE statement (FAB's
         permission checks read roles and groups lazily, the partner scope the memberships: three
