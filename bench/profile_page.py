@@ -63,7 +63,7 @@ def main():
         client.get(args.url, headers=headers)
         event.remove(engine, "before_cursor_execute", listener)
         for statement in seen:
-            print(" ".join(statement.split())[:300])
+            print(" ".join(statement.split())[:int(__import__("os").environ.get("SQL_WIDTH", "300"))])
     walls, cpus, statements = [], [], []
     profile = cProfile.Profile()
     for _ in range(args.repeat):
