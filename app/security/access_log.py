@@ -279,7 +279,11 @@ class LogsClientReads:
         return super()._get_show_widget(pk, item, *args, **kwargs)
 
     def _edit(self, pk):
-        self._note([pk])
+        record = self._record(pk) if hasattr(self, "_record") else None  # IqModelView: read once
+        if record is not None:
+            note_clients(self._client_ids_of(record))
+        elif not hasattr(self, "_record"):
+            self._note([pk])
         return super()._edit(pk)
 
 
