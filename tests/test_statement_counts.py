@@ -92,7 +92,7 @@ EXPECTED = {"Staff": 4, "Admin": 4}
 #: A list longer than ``ESTIMATE_ABOVE`` rows reads PostgreSQL's estimate in one more statement
 #: (``test_a_long_list_costs_one_statement_more_on_postgresql``); these lists are shorter.
 PG_ESTIMATE = {"Staff": 0, "Admin": 0}
-EXPECTED_API = {"Staff": 7, "Admin": 7}
+EXPECTED_API = {"Staff": 5, "Admin": 5}
 
 
 @pytest.mark.parametrize("role,partners", [("Staff", ["migra"]), ("Admin", [])])

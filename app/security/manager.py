@@ -56,6 +56,15 @@ class IqSecurityManager(SecurityManager):
             answer = cache[key] = bool(super().has_access(permission_name, view_name))
         return answer
 
+    def is_item_public(self, permission_name, view_name):
+        """FAB 5.3.0's REST ``protect()`` asks this first on every API request, and it reads the
+        public role and its permissions from the database (two statements). The public role is
+        declared in code (``FAB_ROLES["Public"]``, app.security.roles), so it is answered from there."""
+        public = self.auth_role_public
+        if public in self.builtin_roles:
+            return self._has_access_builtin_roles(_NamedRole(public), permission_name, view_name)
+        return super().is_item_public(permission_name, view_name)
+
     def _has_access_builtin_roles(self, role, permission_name, view_name):
         """FAB 5.3.0 matches every (view, permission) regular expression of a builtin role
         (``FAB_ROLES``, app.security.roles) on each call; the roles are fixed at start-up, so each
@@ -120,6 +129,13 @@ class IqSecurityManager(SecurityManager):
         self.update_user(user)
         if has_request_context():
             session.pop(sessions.SESSION_KEY, None)
+
+
+class _NamedRole:
+    """What FAB's builtin-role check reads of a role: its name."""
+
+    def __init__(self, name):
+        self.name = name
 
 
 def _token_refused(_jwt_header, _jwt_data):
