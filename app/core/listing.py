@@ -122,9 +122,24 @@ class ScaledInterface(SQLAInterface):
         Those joins are outer joins of many-to-one relations, which cannot change the number of
         rows, so the primary key with the filters' own joins is counted instead (an index suffices).
         """
+        if filters is None or not filters.values:
+            total = self._tallied_total()
+            if total is not None:
+                return total
         pk = getattr(self.obj, self.get_pk_name())
         query = self._apply_inner_all(self.session.query(self.obj), filters, aliases_mapping={})
         return query.with_entities(pk).order_by(None).count()
+
+    def _tallied_total(self):
+        """An unfiltered list of cases or contacts: its exact total from the summary's tallies, which
+        the database keeps in the writing transaction of every change (app/reports/models.py), over
+        the partners the user's scope reads for this model. At a million cases the plain count reads
+        every row (Admin: 35-40 ms), the tallies a few thousand. None for any other model."""
+        from app.reports.models import tallied_total
+
+        scope = current_scope(self.session)
+        ids = scope.ids_for(getattr(self.obj, "scope_kind", "personal")) if hasattr(self.obj, "partner_id") else None
+        return tallied_total(self.session, self.obj, ids)
 
     def get_related_interface(self, col_name):
         """Related tables (filter and form choices, related views' own lists): FAB's plain
