@@ -178,30 +178,45 @@ class ScaledInterface(SQLAInterface):
                 text("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(:table)"),
                 {"table": table},
             ).scalar())
-        pk = getattr(self.obj, self.get_pk_name())
-        statement = self._apply_inner_all(self.session.query(self.obj), filters, aliases_mapping={}) \
-            .with_entities(pk).statement
         ids = scope.ids_for(getattr(self.obj, "scope_kind", "personal")) if hasattr(self.obj, "partner_id") else None
-        if ids is not None:
-            statement = statement.where(self.obj.partner_id.in_(sorted(ids)))
-        connection = self.session.connection()
-        compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
-        sql = str(compiled)
 
         def explain():
-            plan = connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + sql, compiled.params).scalar()
+            pk = getattr(self.obj, self.get_pk_name())
+            statement = self._apply_inner_all(self.session.query(self.obj), filters, aliases_mapping={}) \
+                .with_entities(pk).statement
+            if ids is not None:
+                statement = statement.where(self.obj.partner_id.in_(sorted(ids)))
+            connection = self.session.connection()
+            compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+            plan = connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
             if isinstance(plan, str):
                 plan = json.loads(plan)
             return int(plan[0]["Plan"]["Plan Rows"])
 
-        # The statement names the partner scope explicitly, so equal keys mean equal scopes.
-        return _remembered((sql, repr(sorted(compiled.params.items()))), explain)
+        key = _filters_key(filters)
+        if key is None:
+            return explain()
+        # The key names the partner set, so equal keys mean equal scopes.
+        return _remembered(("plan", self.obj.__name__, key, None if ids is None else tuple(sorted(ids))), explain)
 
 
 #: Seconds an estimate is reused (per process): it is shown as "about N" and only for lists longer
 #: than ESTIMATE_ABOVE rows, where a minute's writes do not change what "about" says.
 ESTIMATE_TTL = 60.0
 _estimates = {}
+
+
+def _filters_key(filters):
+    """What a list's filters ask, as a hashable key (filter class, column, value), or None when a
+    value is computed per request (a callable base filter: its repr says nothing about its value)."""
+    if filters is None:
+        return ()
+    key = []
+    for flt, value in zip(filters.filters, filters.values):
+        if callable(value):
+            return None
+        key.append((type(flt).__module__, type(flt).__qualname__, flt.column_name, repr(value)))
+    return tuple(key)
 
 
 def _remembered(key, read):
