@@ -125,6 +125,10 @@ def _clean_data(request):
 
     # Failed-login counters (memory storage) must not carry from one test to the next.
     application.appbuilder.sm.limiter.reset()
+    # Nor the lists' remembered row estimates (app.core.listing, per process).
+    from app.core import listing
+
+    listing._estimates.clear()
     with application.app_context():
         db.session.rollback()
         with admin_engine.begin() as conn:

@@ -89,3 +89,40 @@ def test_estimated_count_is_an_int_shown_as_about(app):
     with app.test_request_context("/"), force_locale("en"):
         count = listing.EstimatedCount(1234567)
         assert count // 25 == 49382 and str(count) == "about 1,234,567"
+
+
+@pytest.mark.parametrize("role,partners", [("Staff", ["migra"]), ("Admin", [])])
+def test_api_total_from_the_tallies_equals_a_direct_count(app, client, api_token, factories, ctx, role, partners):
+    """An unfiltered API list of cases or contacts takes its exact total from the summary's tallies
+    (app.core.listing._tallied_total): equal to a count of the rows in the user's scope, also after
+    a delete and an insert, and for a filtered list (counted directly)."""
+    from sqlalchemy import func, select
+
+    from app.cases.models import Case, Contact
+    from app.partners.models import Partner
+
+    cases = [factories.case(commit=False) for _ in range(3)] + [factories.case(partner="agsa", commit=False)]
+    ctx.commit()
+    headers = api_token(f"t_tally_api_{role.lower()}", role, partners)
+
+    def expected(model):
+        statement = select(func.count()).select_from(model)
+        if role == "Staff":
+            statement = statement.join(Partner, Partner.id == model.partner_id).where(Partner.code == "migra")
+        return ctx.execute(statement).scalar()
+
+    def api_count(resource, query="(page:0,page_size:2)"):
+        response = client.get(f"/api/v1/{resource}/?q={query}", headers=headers)
+        assert response.status_code == 200, response.get_data(as_text=True)[:300]
+        return response.get_json()["count"]
+
+    assert api_count("case") == expected(Case) == (3 if role == "Staff" else 4)
+    assert api_count("contact") == expected(Contact)
+    ctx.delete(ctx.get(Case, cases[0].id))
+    factories.case(partner="agsa", commit=False)
+    ctx.commit()
+    assert api_count("case") == expected(Case) == (2 if role == "Staff" else 4)
+    assert api_count("case", "(filters:!((col:status,opr:eq,value:open)),page:0,page_size:2)") == \
+        ctx.execute(select(func.count()).select_from(Case).where(Case.status == "open").where(
+            Case.partner_id.in_(select(Partner.id).where(Partner.code == "migra")) if role == "Staff" else True
+        )).scalar()

@@ -101,7 +101,7 @@ class ContactView(LogsClientReads, BulkDeleteMixin, IqModelView):
         return super()._add()
 
     def _edit(self, pk):
-        contact = self.datamodel.get(pk, self._base_filters)
+        contact = self._record(pk)
         if contact is None:
             abort(404)
         set_form_partner(contact.partner_id, keep=contact.counsellor_id)
@@ -200,7 +200,7 @@ class CaseView(LogsClientReads, IqModelView):
         return self.datamodel.session.execute(select(Case.client_id).where(Case.id.in_(pks))).scalars().all()
 
     def _edit(self, pk):
-        case = self.datamodel.get(pk, self._base_filters)
+        case = self._record(pk)
         if case is None:
             abort(404)
         set_form_partner(case.partner_id, keep=case.counsellor_id)  # this partner's staff

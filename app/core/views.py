@@ -8,7 +8,7 @@ import json
 import logging
 from operator import attrgetter
 
-from flask import abort, flash, has_request_context, jsonify, redirect, request
+from flask import abort, flash, g, has_request_context, jsonify, redirect, request
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import has_access
@@ -199,10 +199,20 @@ class IqModelView(ModelView):
             self.update_redirect()
         return self._get_add_widget(form=form, exclude_cols=exclude_cols)
 
+    def _record(self, pk):
+        """The record of an edit request through the view's base filters and the partner scope, read
+        once per request: the edit path asks for it in several places (a view's own ``_edit`` for
+        its form's choices, the read-access log, this ``_edit``), which cost one statement each."""
+        records = g.setdefault("_iq_edit_records", {})
+        key = (type(self).__name__, str(pk))
+        if key not in records:
+            records[key] = self.datamodel.get(pk, self._base_filters)
+        return records[key]
+
     def _edit(self, pk):
         get_filter_args(self._filters, disallow_if_not_in_search=False)
         exclude_cols = self._filters.get_relation_cols()
-        item = self.datamodel.get(pk, self._base_filters)
+        item = self._record(pk)
         if not item:
             abort(404)
         pk = self.datamodel.get_pk_value(item)

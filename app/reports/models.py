@@ -39,3 +39,25 @@ class SummaryTally(PartnerScoped, Model):
     a = Column(String(40), nullable=False)
     b = Column(String(40), nullable=False)
     n = Column(Integer, nullable=False)
+
+
+#: Per tallied table, one kind to which every row of it adds exactly 1 (each case has one enquirer
+#: value, '' included; each contact one kind × channel pair).
+_ONE_ROW_EACH = {"counselling_case": "enquirer", "contact": "contact"}
+
+
+def tallied_total(session, model, partner_ids):
+    """The exact number of ``model``'s rows at ``partner_ids`` (None: all partners), summed from the
+    tallies (a few thousand rows instead of a million), or None if ``model`` is not tallied.
+
+    Read through the session, so the partner scope applies as to any read; ``partner_ids`` narrows
+    it to the set the caller's list covers (a list of cases: the personal scope)."""
+    from sqlalchemy import func, select
+
+    kind = _ONE_ROW_EACH.get(getattr(model, "__tablename__", None))
+    if kind is None:
+        return None
+    statement = select(func.coalesce(func.sum(SummaryTally.n), 0)).where(SummaryTally.kind == kind)
+    if partner_ids is not None:
+        statement = statement.where(SummaryTally.partner_id.in_(sorted(partner_ids)))
+    return int(session.execute(statement).scalar())

@@ -270,8 +270,8 @@ class LogsClientReads:
 
     ``client_column`` says how a listed row names its client: None (the rows are clients), or the
     list column holding the row's client or case; the ids come from the rows already loaded, so a
-    list page costs no extra statement. Show and edit pages map their record with
-    ``client_ids_for(pks)``, read through the partner scope: another partner's record notes nothing
+    list page costs no extra statement; a show page takes it from its loaded record the same way.
+    Edit pages map their record with ``client_ids_for(pks)``, read through the partner scope: another partner's record notes nothing
     (and answers 404 anyway). Related lists inside a show page are covered as well.
     """
 
@@ -297,12 +297,26 @@ class LogsClientReads:
                           for obj in related if obj is not None])
         return widgets
 
-    def _show(self, pk):
-        self._note([pk])
-        return super()._show(pk)
+    def _client_ids_of(self, item):
+        """The client a loaded record names, by ``client_column`` as for a list's rows."""
+        if self.client_column is None:
+            return [item.id]
+        related = getattr(item, self.client_column, None)
+        client_id = getattr(related, "client_id", None) or getattr(related, "id", None)
+        return [client_id] if client_id is not None else []
+
+    def _get_show_widget(self, pk, item, *args, **kwargs):
+        """The show page notes its record's client from the record FAB has just loaded through the
+        scope (FAB 5.3.0's ``_show`` calls this only for a record it found), not by another read."""
+        note_clients(self._client_ids_of(item))
+        return super()._get_show_widget(pk, item, *args, **kwargs)
 
     def _edit(self, pk):
-        self._note([pk])
+        record = self._record(pk) if hasattr(self, "_record") else None  # IqModelView: read once
+        if record is not None:
+            note_clients(self._client_ids_of(record))
+        elif not hasattr(self, "_record"):
+            self._note([pk])
         return super()._edit(pk)
 
 

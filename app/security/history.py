@@ -111,6 +111,19 @@ class PageHistory:
         self.events, self.truncated, self.zone = events, truncated, zone
 
 
+def _scoped_record(session, model, pk):
+    """The record through the partner scope. The show page has just loaded it (through the scope):
+    then it is taken from the session's identity map, checked explicitly against the same partner
+    set the ORM criteria use (``Session.get`` alone would skip that check), instead of a second read."""
+    from app.security.scoping import current_scope
+
+    record = session.identity_map.get(session.identity_key(model, pk))
+    if record is not None:
+        ids = current_scope(session).ids_for(getattr(model, "scope_kind", "personal"))
+        return record if ids is None or record.partner_id in ids else None
+    return session.execute(select(model).where(model.id == pk)).unique().scalar_one_or_none()
+
+
 def record_history(kind, pk):
     """Jinja global of the show pages: ``record_history("client"|"case", pk)``.
 
@@ -124,7 +137,7 @@ def record_history(kind, pk):
     from app.extensions import db
     session = db.session
     model = {"client": Client, "case": Case}[kind]
-    record = session.execute(select(model).where(model.id == int(pk))).unique().scalar_one_or_none()
+    record = _scoped_record(session, model, int(pk))
     zone = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Europe/Berlin")
     if record is None:
         return PageHistory([], False, zone)

@@ -35,13 +35,61 @@ class IqSecurityManager(SecurityManager):
         user = self.get_user_by_id(int(identity))
         return {sessions.CLAIM: sessions.ensure_stamp(user)} if user is not None else {}
 
+    def has_access(self, permission_name, view_name):
+        """FAB's check, answered once per request and (user, permission, view).
+
+        Checked against FAB 5.3.0: ``has_access`` walks the user's roles and matches every builtin
+        role's regular expressions (``_has_access_builtin_roles``) on each call, and a page asks it
+        for every menu item, button and widget (``is_item_visible``, ``get_actions_on_list``, the
+        ``@has_access`` decorators): dozens of calls with the same answer. The answer depends only on
+        the request's user (Flask-Login's, the JWT's or an API key's), so it is kept in ``g`` under
+        that user object's identity; a login or logout inside the request changes the key."""
+        if not has_request_context():
+            return super().has_access(permission_name, view_name)
+        key = (id(g.get("_login_user")), id(g.get("_jwt_extended_jwt_user", {}).get("loaded_user")),
+               bool(g.get("_api_key_user", False)), id(g.get("user")), permission_name, view_name)
+        cache = g.get("_iq_has_access")
+        if cache is None:
+            cache = g._iq_has_access = {}
+        answer = cache.get(key)
+        if answer is None:
+            answer = cache[key] = bool(super().has_access(permission_name, view_name))
+        return answer
+
+    def is_item_public(self, permission_name, view_name):
+        """FAB 5.3.0's REST ``protect()`` asks this first on every API request, and it reads the
+        public role and its permissions from the database (two statements). The public role is
+        declared in code (``FAB_ROLES["Public"]``, app.security.roles), so it is answered from there."""
+        public = self.auth_role_public
+        if public in self.builtin_roles:
+            return self._has_access_builtin_roles(_NamedRole(public), permission_name, view_name)
+        return super().is_item_public(permission_name, view_name)
+
+    def _has_access_builtin_roles(self, role, permission_name, view_name):
+        """FAB 5.3.0 matches every (view, permission) regular expression of a builtin role
+        (``FAB_ROLES``, app.security.roles) on each call; the roles are fixed at start-up, so each
+        answer is kept per process (a few hundred (role, permission, view) triples)."""
+        key = (role.name, permission_name, view_name)
+        answer = self._iq_builtin_answers.get(key)
+        if answer is None:
+            answer = self._iq_builtin_answers[key] = super()._has_access_builtin_roles(
+                role, permission_name, view_name)
+        return answer
+
+    @property
+    def _iq_builtin_answers(self):
+        return self.__dict__.setdefault("_iq_builtin_answers_cache", {})
+
     def get_user_by_id(self, pk):
-        """The user with its roles and groups in ONE statement (FAB's permission checks read both,
-        lazily: two more statements per request otherwise)."""
+        """The user with its roles, groups and partner memberships in ONE statement (FAB's
+        permission checks read roles and groups lazily, the partner scope the memberships: three
+        more statements per request otherwise). It runs under ``resolving_user()`` (unscoped), so
+        the memberships are all of the user's, as ``scope_for_user`` needs them."""
         from sqlalchemy.orm import joinedload
 
         return self.session.get(self.user_model, pk, options=[
-            joinedload(self.user_model.roles), joinedload(self.user_model.groups)])
+            joinedload(self.user_model.roles), joinedload(self.user_model.groups),
+            joinedload(self.user_model.memberships)])
 
     def load_user(self, pk):
         """Session cookie: the user, if active and the session's stamp is still the user's.
@@ -81,6 +129,13 @@ class IqSecurityManager(SecurityManager):
         self.update_user(user)
         if has_request_context():
             session.pop(sessions.SESSION_KEY, None)
+
+
+class _NamedRole:
+    """What FAB's builtin-role check reads of a role: its name."""
+
+    def __init__(self, name):
+        self.name = name
 
 
 def _token_refused(_jwt_header, _jwt_data):

@@ -104,6 +104,10 @@ FAB_ROLES = {
     + _menus("Network", "Partners", "Funding periods", "Funding", "Trainings", "Catalogues",
              "Reference occupations", "Competent bodies", "Countries", "Reports", "Dashboard",
              "Management summary", *_EXPORT_MENUS),
+    # Not logged in: no permission at all (the login pages are FAB's public endpoints). Declared here
+    # like the other roles, so that a REST request's ``is_item_public`` reads no role from the database
+    # (app.security.manager.IqSecurityManager.is_item_public).
+    "Public": [],
 }
 
 

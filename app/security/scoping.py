@@ -161,8 +161,11 @@ def _request_user():
     return user
 
 
-def scope_for_user(session, user):
-    """Admins see the whole network; everybody else what its membership role at each partner opens."""
+def scope_for_user(session, user, memberships=None):
+    """Admins see the whole network; everybody else what its membership role at each partner opens.
+
+    ``memberships``: the user's (partner_id, role) pairs when the caller already holds all of them
+    (``adopt_request_user``: loaded with the user, unscoped); else they are read here."""
     if user is None:
         return NOTHING
     roles = frozenset(role.name for role in user.roles)
@@ -171,10 +174,11 @@ def scope_for_user(session, user):
     from app.security.models import Membership
     from app.security.roles import ADMIN_ROLES, AGGREGATE_ROLES, PERSONAL_DATA_ROLES, WRITE_ROLES
 
-    memberships = session.execute(
-        select(Membership.partner_id, Membership.role).where(Membership.user_id == user.id),
-        execution_options={UNSCOPED: True},
-    ).all()
+    if memberships is None:
+        memberships = session.execute(
+            select(Membership.partner_id, Membership.role).where(Membership.user_id == user.id),
+            execution_options={UNSCOPED: True},
+        ).all()
 
     def partners(kinds):
         return frozenset(pid for pid, role in memberships if role in kinds)
@@ -248,9 +252,19 @@ def adopt_request_user(session, user):
         return
     if isinstance(session, scoped_session):
         session = session()
-    scope = scope_for_user(session, user)
+    scope = scope_for_user(session, user, _loaded_memberships(user))
     g._iq_scope = (_user_key(user), scope)
     sync_database_scope(session, scope.for_aggregates() if g.get("_iq_aggregate") else scope)
+
+
+def _loaded_memberships(user):
+    """The (partner_id, role) pairs of the memberships loaded with the user by the user loader
+    (``IqSecurityManager.get_user_by_id``: one unscoped statement, so all of them), or None if the
+    collection is not loaded (then ``scope_for_user`` reads them)."""
+    loaded = getattr(user, "__dict__", {}).get("memberships")
+    if loaded is None:
+        return None
+    return [(membership.partner_id, membership.role) for membership in loaded]
 
 
 @event.listens_for(Session, "do_orm_execute")
