@@ -294,7 +294,27 @@ def test_new_partner_owned_model_is_scoped_without_code(app, ctx, factories, adm
     finally:
         ctx.rollback()
         ScratchNote.__table__.drop(admin_engine)
-        Model.metadata.remove(ScratchNote.__table__)
+        _unmap(ScratchNote)
+    # Nothing of the scratch model outlives the test (tests/test_record_ids.py reads the registry).
+    assert ScratchNote not in {m.class_ for m in Model.registry.mappers}
+    assert "ScratchNote" not in Model.registry._class_registry
+    assert "scratch_note_test" not in Model.metadata.tables
+
+
+def _unmap(cls):
+    """Take one declarative class out of FAB's ``Model`` registry and metadata again.
+
+    SQLAlchemy has no public call to dispose of a single mapper (``registry.dispose()`` drops them
+    all); this does per class what ``registry.dispose()`` does per mapper. Private API, checked
+    against SQLAlchemy 2.1.9: ``registry._managers``, ``registry._dispose_manager_and_mapper``.
+    """
+    from flask_appbuilder import Model
+    from sqlalchemy.orm import class_mapper
+
+    table, manager = cls.__table__, class_mapper(cls).class_manager
+    Model.registry._managers.pop(manager, None)
+    Model.registry._dispose_manager_and_mapper(manager)
+    Model.metadata.remove(table)
 
 
 def _pdf_text(response):
