@@ -255,6 +255,29 @@ def test_the_command_line_import_records_no_counsellor(app, ctx, tmp_path):
     assert case.counsellor_id is None and case.partner.code == "migra"
 
 
+@pytest.mark.parametrize("how", ["ui", "api"])
+def test_a_consent_belongs_to_its_clients_partner(how, client, ctx, factories, login_as, api_token):
+    """Consent.validate states it (no view sets it): the consent form of the network Admin, and the
+    client API's ``consents`` field."""
+    from app.clients.consent import Consent
+
+    person = factories.client(partner="vsp")
+    if how == "ui":
+        login_as("t_admin", "Admin", ())
+        response = post_form(client, f"/consentview/add?_flt_0_client={person.id}", {
+            "client": str(person.id), "purpose": "referral", "given_on": "14.03.2013", "text_version": "2026-1",
+            "language": "de", "given_how": "signed_form"}, form_url="/consentview/add")
+        assert response.status_code == 302, unescape(response.get_data(as_text=True))[-3000:]
+    else:
+        response = client.put(f"/api/v1/client/{person.id}", headers=api_token("t_admin", "Admin", ()), json={
+            "version": person.version, "consents": [{"purpose": "referral", "given_on": "2013-03-14",
+                                                     "given_how": "signed_form"}]})
+        assert response.status_code == 200, response.get_json()
+    ctx.rollback()
+    [consent] = ctx.execute(select(Consent).where(Consent.purpose == "referral")).scalars().all()
+    assert (consent.client_id, consent.partner.code) == (person.id, "vsp")
+
+
 # --- which partners may this user pick: selectable_partners() (app/security/partner_choice) -------
 
 def test_selectable_partners_follow_the_membership_roles_and_offer_only_active_partners(app, ctx, make_user):
@@ -319,3 +342,54 @@ def test_enumeration_columns_are_declared_once_and_views_read_them(app):
         assert [key for key, _label in form.outcome.choices][1:] == OUTCOMES.keys
     with pytest.raises(Exception, match="teleported"):
         Case(outcome="teleported")
+
+
+def test_every_enumeration_column_is_declared_once_on_its_column(app):
+    """Each CHECK constraint ``col IN (...)`` of the schema is written from the enumeration the column
+    declares (``column_info``), and no model keeps a validator of its own for such a column: the
+    check, the validator, the form select, the formatter and the filter read one declaration."""
+    import re
+
+    from flask_appbuilder import Model
+    from sqlalchemy import CheckConstraint
+
+    from app.core.enums import column_enumeration
+
+    checked = 0
+    for mapper in Model.registry.mappers:
+        table = mapper.local_table
+        for constraint in table.constraints:
+            if not isinstance(constraint, CheckConstraint):
+                continue
+            found = re.fullmatch(r"(\w+) IN \((.*)\)", str(constraint.sqltext))
+            if not found:
+                continue
+            column, keys = found.group(1), re.findall(r"'([^']*)'", found.group(2))
+            declared = column_enumeration(table.c[column])
+            assert declared is not None, f"{table.name}.{column}: CHECK without column_info"
+            enumeration, required = declared
+            assert keys == enumeration.keys and str(constraint.sqltext) == enumeration.check_sql(column)
+            assert required is not table.c[column].nullable, f"{table.name}.{column}"
+            assert column not in mapper.validators, f"{table.name}.{column}: a second validator"
+            checked += 1
+    assert checked >= 17  # clients, cases, contacts, trainings, partners, catalogues, consents, funding, memberships
+
+
+@pytest.mark.parametrize("model,values,field", [
+    ("app.partners.models.Partner", {"state": "BY"}, "state"),
+    ("app.funding.models.Funding", {"funder": "ESF"}, "funder"),
+    ("app.security.models.Membership", {"role": "Owner"}, "role"),
+    ("app.clients.consent.Consent", {"purpose": "marketing"}, "purpose"),
+    ("app.catalogues.models.CompetentBody", {"kind": "guild"}, "kind"),
+])
+def test_the_remaining_enumerations_refuse_unknown_keys_from_their_column(app, model, values, field):
+    from importlib import import_module
+
+    from app.core.errors import DomainError
+
+    module, name = model.rsplit(".", 1)
+    cls = getattr(import_module(module), name)
+    with app.test_request_context():
+        with pytest.raises(DomainError) as refused:
+            cls(**values)
+    assert refused.value.field == field and "Unknown value" in str(refused.value.message)
