@@ -3,7 +3,8 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
 from app.catalogues.models import CompetentBody, Country, ReferenceOccupation
-from app.core.views import IqModelView, yes_no
+from app.core.display import yes_no
+from app.core.views import IqModelView
 from app.security.roles import CATALOGUES
 
 

@@ -30,7 +30,8 @@ from app.core.errors import DomainError
 from app.cases.views import CLIENTS as CLIENT_CHOICES
 from app.core.forms import AjaxRelatedField, enum_field
 from app.core.models import format_date
-from app.core.views import IqModelView, date_formatters
+from app.core.display import date_formatters
+from app.core.views import IqModelView
 from app.extensions import db
 from app.reports.rendering import pdf_response, render_pdf
 from app.security.access_log import note_clients

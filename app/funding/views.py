@@ -6,7 +6,8 @@ from app.cases.views import CaseView
 from app.core.display import money
 from app.core.enums import FUNDERS
 from app.core.forms import partner_field
-from app.core.views import IqModelView, date_formatters, yes_no
+from app.core.display import date_formatters, yes_no
+from app.core.views import IqModelView
 from app.funding.models import Funding, FundingPeriod
 from app.security.roles import FUNDING, FUNDING_PERIODS
 

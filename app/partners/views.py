@@ -5,7 +5,8 @@ from markupsafe import Markup, escape
 
 from app.cases.views import CaseView
 from app.clients.views import ClientView
-from app.core.views import IqModelView, yes_no
+from app.core.display import yes_no
+from app.core.views import IqModelView
 from app.funding.views import FundingView
 from app.partners.models import Partner
 from app.security.roles import PARTNERS
