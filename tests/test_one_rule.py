@@ -70,6 +70,21 @@ class Channel:
         return result.exit_code == 0, result.output
 
 
+    def new_case(self, person, opened):
+        """A case for an existing client opened on ``opened`` (dd.mm.yyyy); the quick entry, the import
+        and the CLI record a new client with it (their way of opening a case)."""
+        if self.name == "ui":
+            response = post_form(self.client, "/caseview/add", {"client": str(person.id), "opened_on": opened,
+                                                                "outcome": "application_help"})
+            return response.status_code == 302, unescape(response.get_data(as_text=True))
+        if self.name == "api":
+            day, month, year = opened.split(".")
+            response = self.client.post("/api/v1/case/", json={"client": person.id, "opened_on": f"{year}-{month}-{day}"},
+                                        headers=self.headers)
+            return response.status_code == 201, (response.get_json() or {}).get("message", "")
+        return self.new_client("Olena", "Kovalenko", date(1979, 1, 2), opened=opened)
+
+
 @pytest.fixture
 def channel(request, client, ctx, login_as, api_token, app, tmp_path):
     return Channel(request.param, client, ctx, login_as, api_token, app, tmp_path)
@@ -119,6 +134,24 @@ def test_a_new_case_gets_the_period_of_its_opening_date(channel, ctx):
     ctx.rollback()
     [case] = ctx.execute(select(Case)).scalars().all()
     assert (case.opened_on, case.funding_period.code) == (date(2012, 5, 2), "2012")
+
+
+@pytest.mark.parametrize("channel", CHANNELS, indirect=True)
+def test_a_case_outside_the_programme_window_is_refused_alike_and_one_inside_lands_in_its_period(channel, ctx,
+                                                                                              factories):
+    """Case form, quick entry, API, import page and ``iq import``: the same window rule (Case.validate)
+    with the same message, nothing written; the same write a day earlier is accepted in period 2014."""
+    person = factories.client(first_name="Amina", last_name="Haddad", birth_date=BIRTH)
+    written, text = channel.new_case(person, "02.01.2015")
+    assert not written
+    assert "The date 02.01.2015 lies outside the programme window 01.07.2011 – 31.12.2014." in text, text[-2000:]
+    ctx.rollback()
+    assert ctx.execute(select(Case)).scalars().all() == []
+    written, text = channel.new_case(person, "31.12.2014")
+    assert written, text[-2000:]
+    ctx.rollback()
+    [case] = ctx.execute(select(Case)).scalars().all()
+    assert (case.opened_on, case.funding_period.code) == (date(2014, 12, 31), "2014")
 
 
 @pytest.mark.parametrize("how", ["ui", "api"])
