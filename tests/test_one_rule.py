@@ -311,6 +311,40 @@ def test_a_consent_belongs_to_its_clients_partner(how, client, ctx, factories, l
     assert (consent.client_id, consent.partner.code) == (person.id, "vsp")
 
 
+@pytest.fixture
+def migra_inactive(app):
+    """migra (the Staff user's only partner) has left the network for the duration of the test."""
+    from app.extensions import db
+    from app.security.scoping import system_scope
+
+    def set_active(value):
+        with app.app_context(), system_scope():
+            db.session.execute(select(Partner).where(Partner.code == "migra")).scalar_one().active = value
+            db.session.commit()
+
+    set_active(False)
+    yield
+    set_active(True)
+
+
+@pytest.mark.parametrize("channel", ["ui", "entry", "api", "cli"], indirect=True)
+def test_no_new_records_at_a_partner_that_left_the_network(channel, ctx, migra_inactive):
+    """app.core.models.check_active_partner: the same refusal from the client form, the quick entry,
+    the API and ``iq import``; the partner selects never offer such a partner (selectable_partners)."""
+    written, text = channel.new_client("Amina", "Haddad", BIRTH)
+    assert not written
+    assert "migra e.V. is no longer active in the network: no new records can be created for it." in text, \
+        text[-2000:]
+    assert _clients_born(ctx, BIRTH) == []
+
+
+def test_the_import_page_offers_no_partner_that_left_the_network(client, login_as, request):
+    login_as(*STAFF)
+    assert "migra e.V." in client.get("/import/").get_data(as_text=True)  # offered while active
+    request.getfixturevalue("migra_inactive")
+    assert "migra e.V." not in client.get("/import/").get_data(as_text=True)
+
+
 # --- which partners may this user pick: selectable_partners() (app/security/partner_choice) -------
 
 def test_selectable_partners_follow_the_membership_roles_and_offer_only_active_partners(app, ctx, make_user):

@@ -75,6 +75,7 @@ class FundingPeriod(TimestampMixin, Validated, Model):
 
 
 class Funding(PartnerOwned, TimestampMixin, Validated, Model):
+    new_records_need_active_partner = True  # app.core.models.check_active_partner
     __tablename__ = "funding"
     scope_kind = "aggregate"  # no persons: Management reads it (roles per membership)
     __table_args__ = (
