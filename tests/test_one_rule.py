@@ -175,6 +175,28 @@ def test_moving_a_case_to_another_year_moves_it_to_that_period(how, client, ctx,
     assert (moved.opened_on, moved.funding_period.code, moved.version) == (date(2012, 5, 2), "2012", 2)
 
 
+@pytest.mark.parametrize("how", ["ui", "api"])
+def test_moving_a_training_to_another_year_moves_it_to_that_period(how, client, ctx, factories, login_as, api_token):
+    """The same mixin (PeriodBound) for trainings, by their date."""
+    from app.trainings.models import Training
+
+    training = factories.training(date=date(2013, 6, 4))
+    assert training.funding_period.code == "2013"
+    if how == "ui":
+        login_as(*STAFF)
+        response = post_form(client, f"/trainingview/edit/{training.id}", {
+            "date": "04.06.2012", "title": training.title, "target_institution": "jobcenter", "hours": "6",
+            "participants_female": "8", "participants_male": "5", "participants_diverse": "0"})
+        assert response.status_code == 302, unescape(response.get_data(as_text=True))[-3000:]
+    else:
+        response = client.put(f"/api/v1/training/{training.id}", json={"date": "2012-06-04"},
+                              headers=api_token(*STAFF))
+        assert response.status_code == 200, response.get_json()
+    ctx.rollback()
+    moved = ctx.get(Training, training.id)
+    assert (moved.date, moved.funding_period.code) == (date(2012, 6, 4), "2012")
+
+
 def test_a_period_chosen_over_the_api_must_contain_the_date(client, ctx, factories, api_token):
     """Only a period given in the same write is checked: then the date must lie in it (422, nothing changed)."""
     case = factories.case(opened_on=date(2013, 3, 14))
