@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app.clients.erasure import confirm_erasure, open_request, request_erasure
 from app.clients.models import Client
 from app.clients.retention import count_due, due_clients
+from app.core.errors import ScopeError
 from app.core.refusals import REFUSED, refusal_for
 from app.extensions import db
 from app.security.roles import CLIENTS, DATA_PROTECTION
@@ -43,6 +44,8 @@ def _run(step, client):
         return None
     except REFUSED as error:
         db.session.rollback()
+        if isinstance(error, ScopeError):
+            raise  # another partner's record: answered 404 by the error handler, as in every view
         return refusal_for(error, where=f"in the erasure of client {client.id}")
 
 
