@@ -197,7 +197,7 @@ def test_a_failure_midway_leaves_the_client_intact(client, make_user, factories,
     monkeypatch.setattr(audit, "scrub_values", broken)
     _post(web, f"/clients/{person.id}/erasure/confirm", show)
     assert calls == [None]  # the client was already blanked inside the transaction
-    assert "nothing was changed" in web.get(show).get_data(as_text=True)
+    assert "A database error occurred and nothing was changed." in web.get(show).get_data(as_text=True)
     ctx.expire_all()
     intact = ctx.get(Client, person.id)
     assert (intact.last_name, intact.erased_at, intact.birth_date) == (f"Quax{marker}", None, date(1971, 8, 23))
@@ -268,6 +268,28 @@ def test_api_requests_then_a_second_person_confirms(client, api_token, factories
     assert client.post(url, headers=second).get_json()["message"] == "This client has already been erased."
     shown = client.get(f"/api/v1/client/{person.id}", headers=second).get_json()["result"]
     assert shown["first_name"] is None and shown["last_name"] is None and shown["birth_date"] is None
+
+
+def test_the_api_answers_refused_erasures_like_every_refused_write(client, api_token, factories, ctx,
+                                                                   monkeypatch):
+    """Status, field and message come from app.core.refusals: a rule 422, a database failure 500
+    with the generic message (never the driver's text), nothing changed."""
+    from app.security import audit
+
+    person, _case = _person(factories, ctx, secrets.token_hex(4))
+    first, second = api_token("t_api1"), api_token("t_api2")
+    url = f"/api/v1/client/{person.id}/erasure"
+    assert client.post(url, headers=first).status_code == 202
+
+    def broken(*args, **kwargs):
+        raise OperationalError("UPDATE audit_event", {}, Exception("connection lost"))
+
+    monkeypatch.setattr(audit, "scrub_values", broken)
+    failed = client.post(url, headers=second)
+    assert failed.status_code == 500
+    assert failed.get_json() == {"message": "A database error occurred and nothing was changed. It has been logged."}
+    ctx.expire_all()
+    assert ctx.get(Client, person.id).erased_at is None
 
 
 def test_an_erased_client_is_read_only_and_gets_no_new_case(client, api_token, factories, ctx):

@@ -262,3 +262,24 @@ def test_5000_rows_with_one_bad_row_refused_whole_then_accepted_when_fixed(ctx):
     result = run(ctx, csv_bytes(rows))
     assert result.ok and result.committed, [str(e) for e in result.errors[:3]]
     assert counts(ctx)[:2] == (5000, 5000)
+
+
+@pytest.mark.parametrize("refused,message", [
+    ("integrity", "The record conflicts with an existing one (for example a duplicate code)."),
+    ("data", "A value is out of range or has an invalid format."),
+])
+def test_a_write_the_database_refuses_is_reported_like_every_refused_write(ctx, monkeypatch, refused, message):
+    """The message comes from app.core.refusals (as in the forms and the API), never the driver's text."""
+    from sqlalchemy.exc import DataError, IntegrityError
+
+    error = {"integrity": IntegrityError, "data": DataError}[refused]("INSERT INTO client", {}, Exception("uq_x"))
+
+    def flush(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(ctx, "flush", flush)
+    result = run(ctx, csv_bytes([row(1), row(2)]))
+    monkeypatch.undo()
+    assert not result.ok and not result.committed
+    assert [(e.row, str(e.message)) for e in result.errors] == [(None, message)]
+    assert counts(ctx) == (0, 0, 0)

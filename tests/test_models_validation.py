@@ -61,11 +61,14 @@ def test_overlapping_periods_are_refused(ctx):
 
 
 def test_programme_window_is_configurable(app, ctx):
+    period_2015 = lambda: FundingPeriod(code="2015", name="2015", start=date(2015, 1, 1), end=date(2015, 12, 31))  # noqa: E731
+    refused(ctx, period_2015, "programme window")  # the configured window ends in 2014
     app.config["PROGRAMME_END"] = date(2015, 12, 31)
     try:
-        ctx.add(FundingPeriod(code="2015", name="2015", start=date(2015, 1, 1), end=date(2015, 12, 31)))
+        ctx.add(period_2015())
         ctx.flush()
         assert count(ctx, FundingPeriod) == 5  # accepted inside the widened window
+        assert ctx.execute(select(FundingPeriod.end).filter_by(code="2015")).scalar() == date(2015, 12, 31)
     finally:
         ctx.rollback()
         app.config["PROGRAMME_END"] = date(2014, 12, 31)

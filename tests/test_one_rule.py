@@ -70,6 +70,21 @@ class Channel:
         return result.exit_code == 0, result.output
 
 
+    def new_case(self, person, opened):
+        """A case for an existing client opened on ``opened`` (dd.mm.yyyy); the quick entry, the import
+        and the CLI record a new client with it (their way of opening a case)."""
+        if self.name == "ui":
+            response = post_form(self.client, "/caseview/add", {"client": str(person.id), "opened_on": opened,
+                                                                "outcome": "application_help"})
+            return response.status_code == 302, unescape(response.get_data(as_text=True))
+        if self.name == "api":
+            day, month, year = opened.split(".")
+            response = self.client.post("/api/v1/case/", json={"client": person.id, "opened_on": f"{year}-{month}-{day}"},
+                                        headers=self.headers)
+            return response.status_code == 201, (response.get_json() or {}).get("message", "")
+        return self.new_client("Olena", "Kovalenko", date(1979, 1, 2), opened=opened)
+
+
 @pytest.fixture
 def channel(request, client, ctx, login_as, api_token, app, tmp_path):
     return Channel(request.param, client, ctx, login_as, api_token, app, tmp_path)
@@ -121,6 +136,24 @@ def test_a_new_case_gets_the_period_of_its_opening_date(channel, ctx):
     assert (case.opened_on, case.funding_period.code) == (date(2012, 5, 2), "2012")
 
 
+@pytest.mark.parametrize("channel", CHANNELS, indirect=True)
+def test_a_case_outside_the_programme_window_is_refused_alike_and_one_inside_lands_in_its_period(channel, ctx,
+                                                                                              factories):
+    """Case form, quick entry, API, import page and ``iq import``: the same window rule (Case.validate)
+    with the same message, nothing written; the same write a day earlier is accepted in period 2014."""
+    person = factories.client(first_name="Amina", last_name="Haddad", birth_date=BIRTH)
+    written, text = channel.new_case(person, "02.01.2015")
+    assert not written
+    assert "The date 02.01.2015 lies outside the programme window 01.07.2011 – 31.12.2014." in text, text[-2000:]
+    ctx.rollback()
+    assert ctx.execute(select(Case)).scalars().all() == []
+    written, text = channel.new_case(person, "31.12.2014")
+    assert written, text[-2000:]
+    ctx.rollback()
+    [case] = ctx.execute(select(Case)).scalars().all()
+    assert (case.opened_on, case.funding_period.code) == (date(2014, 12, 31), "2014")
+
+
 @pytest.mark.parametrize("how", ["ui", "api"])
 def test_moving_a_case_to_another_year_moves_it_to_that_period(how, client, ctx, factories, login_as, api_token):
     case = factories.case(opened_on=date(2013, 3, 14))
@@ -140,6 +173,28 @@ def test_moving_a_case_to_another_year_moves_it_to_that_period(how, client, ctx,
     ctx.rollback()
     moved = ctx.get(Case, case.id)
     assert (moved.opened_on, moved.funding_period.code, moved.version) == (date(2012, 5, 2), "2012", 2)
+
+
+@pytest.mark.parametrize("how", ["ui", "api"])
+def test_moving_a_training_to_another_year_moves_it_to_that_period(how, client, ctx, factories, login_as, api_token):
+    """The same mixin (PeriodBound) for trainings, by their date."""
+    from app.trainings.models import Training
+
+    training = factories.training(date=date(2013, 6, 4))
+    assert training.funding_period.code == "2013"
+    if how == "ui":
+        login_as(*STAFF)
+        response = post_form(client, f"/trainingview/edit/{training.id}", {
+            "date": "04.06.2012", "title": training.title, "target_institution": "jobcenter", "hours": "6",
+            "participants_female": "8", "participants_male": "5", "participants_diverse": "0"})
+        assert response.status_code == 302, unescape(response.get_data(as_text=True))[-3000:]
+    else:
+        response = client.put(f"/api/v1/training/{training.id}", json={"date": "2012-06-04"},
+                              headers=api_token(*STAFF))
+        assert response.status_code == 200, response.get_json()
+    ctx.rollback()
+    moved = ctx.get(Training, training.id)
+    assert (moved.date, moved.funding_period.code) == (date(2012, 6, 4), "2012")
 
 
 def test_a_period_chosen_over_the_api_must_contain_the_date(client, ctx, factories, api_token):
@@ -255,6 +310,63 @@ def test_the_command_line_import_records_no_counsellor(app, ctx, tmp_path):
     assert case.counsellor_id is None and case.partner.code == "migra"
 
 
+@pytest.mark.parametrize("how", ["ui", "api"])
+def test_a_consent_belongs_to_its_clients_partner(how, client, ctx, factories, login_as, api_token):
+    """Consent.validate states it (no view sets it): the consent form of the network Admin, and the
+    client API's ``consents`` field."""
+    from app.clients.consent import Consent
+
+    person = factories.client(partner="vsp")
+    if how == "ui":
+        login_as("t_admin", "Admin", ())
+        response = post_form(client, f"/consentview/add?_flt_0_client={person.id}", {
+            "client": str(person.id), "purpose": "referral", "given_on": "14.03.2013", "text_version": "2026-1",
+            "language": "de", "given_how": "signed_form"}, form_url="/consentview/add")
+        assert response.status_code == 302, unescape(response.get_data(as_text=True))[-3000:]
+    else:
+        response = client.put(f"/api/v1/client/{person.id}", headers=api_token("t_admin", "Admin", ()), json={
+            "version": person.version, "consents": [{"purpose": "referral", "given_on": "2013-03-14",
+                                                     "given_how": "signed_form"}]})
+        assert response.status_code == 200, response.get_json()
+    ctx.rollback()
+    [consent] = ctx.execute(select(Consent).where(Consent.purpose == "referral")).scalars().all()
+    assert (consent.client_id, consent.partner.code) == (person.id, "vsp")
+
+
+@pytest.fixture
+def migra_inactive(app):
+    """migra (the Staff user's only partner) has left the network for the duration of the test."""
+    from app.extensions import db
+    from app.security.scoping import system_scope
+
+    def set_active(value):
+        with app.app_context(), system_scope():
+            db.session.execute(select(Partner).where(Partner.code == "migra")).scalar_one().active = value
+            db.session.commit()
+
+    set_active(False)
+    yield
+    set_active(True)
+
+
+@pytest.mark.parametrize("channel", ["ui", "entry", "api", "cli"], indirect=True)
+def test_no_new_records_at_a_partner_that_left_the_network(channel, ctx, migra_inactive):
+    """app.core.models.check_active_partner: the same refusal from the client form, the quick entry,
+    the API and ``iq import``; the partner selects never offer such a partner (selectable_partners)."""
+    written, text = channel.new_client("Amina", "Haddad", BIRTH)
+    assert not written
+    assert "migra e.V. is no longer active in the network: no new records can be created for it." in text, \
+        text[-2000:]
+    assert _clients_born(ctx, BIRTH) == []
+
+
+def test_the_import_page_offers_no_partner_that_left_the_network(client, login_as, request):
+    login_as(*STAFF)
+    assert "migra e.V." in client.get("/import/").get_data(as_text=True)  # offered while active
+    request.getfixturevalue("migra_inactive")
+    assert "migra e.V." not in client.get("/import/").get_data(as_text=True)
+
+
 # --- which partners may this user pick: selectable_partners() (app/security/partner_choice) -------
 
 def test_selectable_partners_follow_the_membership_roles_and_offer_only_active_partners(app, ctx, make_user):
@@ -319,3 +431,54 @@ def test_enumeration_columns_are_declared_once_and_views_read_them(app):
         assert [key for key, _label in form.outcome.choices][1:] == OUTCOMES.keys
     with pytest.raises(Exception, match="teleported"):
         Case(outcome="teleported")
+
+
+def test_every_enumeration_column_is_declared_once_on_its_column(app):
+    """Each CHECK constraint ``col IN (...)`` of the schema is written from the enumeration the column
+    declares (``column_info``), and no model keeps a validator of its own for such a column: the
+    check, the validator, the form select, the formatter and the filter read one declaration."""
+    import re
+
+    from flask_appbuilder import Model
+    from sqlalchemy import CheckConstraint
+
+    from app.core.enums import column_enumeration
+
+    checked = 0
+    for mapper in Model.registry.mappers:
+        table = mapper.local_table
+        for constraint in table.constraints:
+            if not isinstance(constraint, CheckConstraint):
+                continue
+            found = re.fullmatch(r"(\w+) IN \((.*)\)", str(constraint.sqltext))
+            if not found:
+                continue
+            column, keys = found.group(1), re.findall(r"'([^']*)'", found.group(2))
+            declared = column_enumeration(table.c[column])
+            assert declared is not None, f"{table.name}.{column}: CHECK without column_info"
+            enumeration, required = declared
+            assert keys == enumeration.keys and str(constraint.sqltext) == enumeration.check_sql(column)
+            assert required is not table.c[column].nullable, f"{table.name}.{column}"
+            assert column not in mapper.validators, f"{table.name}.{column}: a second validator"
+            checked += 1
+    assert checked >= 17  # clients, cases, contacts, trainings, partners, catalogues, consents, funding, memberships
+
+
+@pytest.mark.parametrize("model,values,field", [
+    ("app.partners.models.Partner", {"state": "BY"}, "state"),
+    ("app.funding.models.Funding", {"funder": "ESF"}, "funder"),
+    ("app.security.models.Membership", {"role": "Owner"}, "role"),
+    ("app.clients.consent.Consent", {"purpose": "marketing"}, "purpose"),
+    ("app.catalogues.models.CompetentBody", {"kind": "guild"}, "kind"),
+])
+def test_the_remaining_enumerations_refuse_unknown_keys_from_their_column(app, model, values, field):
+    from importlib import import_module
+
+    from app.core.errors import DomainError
+
+    module, name = model.rsplit(".", 1)
+    cls = getattr(import_module(module), name)
+    with app.test_request_context():
+        with pytest.raises(DomainError) as refused:
+            cls(**values)
+    assert refused.value.field == field and "Unknown value" in str(refused.value.message)

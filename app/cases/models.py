@@ -73,6 +73,7 @@ class Counselled:
 
 
 class Case(PeriodBound, Counselled, PartnerOwned, TimestampMixin, Validated, Model):
+    new_records_need_active_partner = True  # app.core.models.check_active_partner
     __tablename__ = "counselling_case"
     __table_args__ = (
         CheckConstraint("closed_on IS NULL OR closed_on >= opened_on", name="ck_case_closed_after_opened"),
@@ -230,6 +231,7 @@ class Case(PeriodBound, Counselled, PartnerOwned, TimestampMixin, Validated, Mod
 
 
 class Contact(Counselled, PartnerOwned, TimestampMixin, Validated, Model):
+    new_records_need_active_partner = True  # app.core.models.check_active_partner
     __tablename__ = "contact"
     __table_args__ = (
         CheckConstraint(CONTACT_KINDS.check_sql("kind"), name="ck_contact_kind"),

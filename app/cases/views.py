@@ -22,9 +22,10 @@ from app.clients.naming import client_label, client_link
 from app.core.enums import CONTACT_KINDS, OUTCOMES
 from app.core.dates import DateInputError, format_input, parse_date
 from app.core.filters import FilterClientNameOrNumber
-from app.core.forms import AjaxRelatedField, RelatedSource, country_field, enum_field
-from app.core.views import (STALE_MESSAGE, BulkDeleteMixin, IqModelView, country_formatter, date_formatters,
-                            enum_formatter, version_field, yes_no)
+from app.core.forms import AjaxRelatedField, RelatedSource, country_field, enum_field, version_field
+from app.core.display import country_formatter, date_formatters, enum_formatter, yes_no
+from app.core.refusals import STALE_MESSAGE
+from app.core.views import BulkDeleteMixin, IqModelView
 from app.security.access_log import LogsClientReads
 from app.security.roles import CASES, READ_WRITE
 from app.security.scoping import log_denied

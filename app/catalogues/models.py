@@ -3,7 +3,7 @@ from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Integer, St
 from sqlalchemy.orm import relationship, validates
 
 from app.core.enums import AUTHORITY_KINDS, BODY_STATES, LEGAL_BASES
-from app.core.models import check_enum, check_length
+from app.core.models import check_length
 from flask_appbuilder import Model
 from flask_babel import get_locale
 
@@ -26,19 +26,11 @@ class CompetentBody(Model):
     id = Column(Integer, primary_key=True)
     key = Column(String(64), nullable=False, unique=True)
     name = Column(String(300), nullable=False)
-    kind = Column(String(40), nullable=False, index=True)
-    state = Column(String(2), nullable=False)
+    kind = Column(String(40), nullable=False, index=True, info=AUTHORITY_KINDS.column_info(required=True))
+    state = Column(String(2), nullable=False, info=BODY_STATES.column_info(required=True))
     city = Column(String(100))
     source = Column(Text)
     unverified = Column(Boolean, nullable=False, default=False)
-
-    @validates("kind")
-    def _v_kind(self, key, value):
-        return check_enum(AUTHORITY_KINDS, key, value, nullable=False)
-
-    @validates("state")
-    def _v_state(self, key, value):
-        return check_enum(BODY_STATES, key, value, nullable=False)
 
     @validates("name")
     def _v_name(self, key, value):
@@ -67,8 +59,8 @@ class ReferenceOccupation(Model):
     name_de = Column(String(200), nullable=False, index=True)
     name_en = Column(String(200), nullable=False)
     regulated = Column(Boolean, nullable=False, default=False)
-    legal_basis = Column(String(32), nullable=False)
-    authority_kind = Column(String(40), nullable=False)
+    legal_basis = Column(String(32), nullable=False, info=LEGAL_BASES.column_info(required=True))
+    authority_kind = Column(String(40), nullable=False, info=AUTHORITY_KINDS.column_info(required=True))
     kldb2010 = Column(String(5))
     # The network spans two states, and the deciding body differs between them.
     competent_body_mv_id = Column(Integer, ForeignKey("competent_body.id"), index=True)
@@ -77,14 +69,6 @@ class ReferenceOccupation(Model):
     competent_body_st = relationship("CompetentBody", foreign_keys=[competent_body_st_id])
     source = Column(Text)
     unverified = Column(Boolean, nullable=False, default=False)
-
-    @validates("legal_basis")
-    def _v_legal_basis(self, key, value):
-        return check_enum(LEGAL_BASES, key, value, nullable=False)
-
-    @validates("authority_kind")
-    def _v_authority_kind(self, key, value):
-        return check_enum(AUTHORITY_KINDS, key, value, nullable=False)
 
     @property
     def name(self):

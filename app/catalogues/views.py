@@ -3,9 +3,8 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
 from app.catalogues.models import CompetentBody, Country, ReferenceOccupation
-from app.core.enums import AUTHORITY_KINDS, BODY_STATES, LEGAL_BASES
-from app.core.forms import enum_field
-from app.core.views import IqModelView, enum_formatter, yes_no
+from app.core.display import yes_no
+from app.core.views import IqModelView
 from app.security.roles import CATALOGUES
 
 
@@ -23,12 +22,8 @@ class CompetentBodyView(IqModelView):
         "key": _l("Key"), "name": _l("Name"), "kind": _l("Kind"), "state": _l("State"),
         "city": _l("City"), "source": _l("Source"), "unverified": _l("Unverified"),
     }
-    add_form_extra_fields = edit_form_extra_fields = {
-        "kind": enum_field(_l("Kind"), AUTHORITY_KINDS, required=True),
-        "state": enum_field(_l("State"), BODY_STATES, required=True),
-    }
-    formatters_columns = {"kind": enum_formatter(AUTHORITY_KINDS), "state": enum_formatter(BODY_STATES),
-                          "unverified": yes_no}
+    # kind and state: select, formatter and filter from the columns' enumerations (IqModelView)
+    formatters_columns = {"unverified": yes_no}
 
 
 class ReferenceOccupationView(IqModelView):
@@ -56,13 +51,8 @@ class ReferenceOccupationView(IqModelView):
         "competent_body_mv": _l("Competent body (MV)"), "competent_body_st": _l("Competent body (ST)"),
         "source": _l("Source"), "unverified": _l("Unverified"),
     }
-    add_form_extra_fields = edit_form_extra_fields = {
-        "legal_basis": enum_field(_l("Legal basis"), LEGAL_BASES, required=True),
-        "authority_kind": enum_field(_l("Kind of competent body"), AUTHORITY_KINDS, required=True),
-    }
-    formatters_columns = {"legal_basis": enum_formatter(LEGAL_BASES),
-                          "authority_kind": enum_formatter(AUTHORITY_KINDS),
-                          "regulated": yes_no, "unverified": yes_no}
+    # legal_basis and authority_kind: from the columns' enumerations (IqModelView)
+    formatters_columns = {"regulated": yes_no, "unverified": yes_no}
 
 
 class CountryView(IqModelView):

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, object_session, relationship, validates
 
 from app.core.enums import Enumeration
 from app.core.errors import DomainError
-from app.core.models import PartnerOwned, TimestampMixin, Validated, check_enum, check_length
+from app.core.models import PartnerOwned, TimestampMixin, Validated, check_length
 from flask_appbuilder import Model
 
 CONSENT_PURPOSES = Enumeration(
@@ -60,14 +60,10 @@ class ConsentText(TimestampMixin, Validated, Model):
     )
 
     id = Column(Integer, primary_key=True)
-    purpose = Column(String(20), nullable=False)
+    purpose = Column(String(20), nullable=False, info=CONSENT_PURPOSES.column_info(required=True))
     version = Column(String(20), nullable=False)
     language = Column(String(8), nullable=False)
     text = Column(Text, nullable=False)
-
-    @validates("purpose")
-    def _v_purpose(self, key, value):
-        return check_enum(CONSENT_PURPOSES, key, value, nullable=False)
 
     @validates("version")
     def _v_version(self, key, value):
@@ -140,20 +136,12 @@ class Consent(PartnerOwned, TimestampMixin, Validated, Model):
     id = Column(Integer, primary_key=True)
     client_id = Column(Integer, ForeignKey("client.id", ondelete="CASCADE"), nullable=False, index=True)
     client = relationship("Client", back_populates="consents")
-    purpose = Column(String(20), nullable=False)
+    purpose = Column(String(20), nullable=False, info=CONSENT_PURPOSES.column_info(required=True))
     given_on = Column(Date, nullable=False)
     text_version = Column(String(20), nullable=False)
     language = Column(String(8), nullable=False, default="de")
-    given_how = Column(String(20), nullable=False)
+    given_how = Column(String(20), nullable=False, info=CONSENT_MANNERS.column_info(required=True))
     withdrawn_on = Column(Date)
-
-    @validates("purpose")
-    def _v_purpose(self, key, value):
-        return check_enum(CONSENT_PURPOSES, key, value, nullable=False)
-
-    @validates("given_how")
-    def _v_given_how(self, key, value):
-        return check_enum(CONSENT_MANNERS, key, value, nullable=False)
 
     @validates("text_version")
     def _v_text_version(self, key, value):
@@ -165,6 +153,8 @@ class Consent(PartnerOwned, TimestampMixin, Validated, Model):
 
     def validate(self):
         state = inspect(self)
+        if self.client is None and self.client_id is None:
+            raise DomainError(_l("A consent belongs to a client."), field="client")
         if not state.persistent and self.given_how not in NEW_CONSENT_MANNERS:
             raise DomainError(_l("Choose how the consent was given: signed form, verbal or e-mail."),
                               field="given_how")

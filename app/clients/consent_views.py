@@ -30,7 +30,8 @@ from app.core.errors import DomainError
 from app.cases.views import CLIENTS as CLIENT_CHOICES
 from app.core.forms import AjaxRelatedField, enum_field
 from app.core.models import format_date
-from app.core.views import IqModelView, date_formatters, enum_formatter
+from app.core.display import date_formatters
+from app.core.views import IqModelView
 from app.extensions import db
 from app.reports.rendering import pdf_response, render_pdf
 from app.security.access_log import note_clients
@@ -97,22 +98,15 @@ class ConsentView(IqModelView):
     }
     formatters_columns = {
         **date_formatters("given_on", "withdrawn_on"),
-        "purpose": enum_formatter(CONSENT_PURPOSES), "given_how": enum_formatter(CONSENT_MANNERS),
-        "open_id": _withdraw_form, "id": _pdf_link,
+        "open_id": _withdraw_form, "id": _pdf_link,  # purpose, given_how: from the columns (IqModelView)
     }
     ajax_sources = {"client": CLIENT_CHOICES}
     edit_form_extra_fields = _consent_fields()
     add_form_extra_fields = {
         "client": AjaxRelatedField(_l("Client"), [DataRequired()], source=CLIENT_CHOICES,
                                    endpoint="ConsentView.options"),
-        "purpose": enum_field(_l("Purpose"), CONSENT_PURPOSES, required=True),
-        **_consent_fields(),
+        **_consent_fields(),  # purpose: from the column's enumeration (IqModelView)
     }
-
-    def pre_add(self, item):
-        if item.client is None:
-            raise DomainError(_l("A consent belongs to a client."), field="client")
-        item.partner_id = item.client.partner_id
 
     def pre_delete(self, item):
         raise DomainError(_l("A consent is not deleted: withdraw it instead."))
@@ -162,14 +156,12 @@ class ConsentTextView(IqModelView):
     label_columns = {"purpose": _l("Purpose"), "version": _l("Version"), "language": _l("Language (ISO 639-1)"),
                      "text": _l("Text"), "created_at": _l("Published on"), "updated_at": _l("Changed on"),
                      "id": "PDF"}
-    formatters_columns = {
-        "purpose": enum_formatter(CONSENT_PURPOSES),
+    formatters_columns = {  # purpose: select, formatter and filter from the column (IqModelView)
         "created_at": lambda value: value.strftime("%d.%m.%Y %H:%M") if value else "",
         "id": lambda pk: Markup(f'<a href="{escape(url_for("ConsentPdfView.text_pdf", pk=pk))}">'
                                  f'<i class="fa fa-file-pdf-o"></i> PDF</a>'),
     }
     add_form_extra_fields = edit_form_extra_fields = {
-        "purpose": enum_field(_l("Purpose"), CONSENT_PURPOSES, required=True),
         "text": TextAreaField(_l("Text"), [DataRequired()], render_kw={"rows": 10}),
     }
 

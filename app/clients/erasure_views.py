@@ -4,24 +4,20 @@ The rules live in ``app.clients.erasure`` and ``app.clients.retention``; these v
 client through the partner scope (another partner's client: 404), call the service, commit, and say
 what happened in the user's language.
 """
-import logging
-
 from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.api import BaseApi, protect
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 
 from app.clients.erasure import confirm_erasure, open_request, request_erasure
 from app.clients.models import Client
 from app.clients.retention import count_due, due_clients
-from app.core.errors import DomainError
+from app.core.errors import ScopeError
+from app.core.refusals import REFUSED, refusal_for
 from app.extensions import db
 from app.security.roles import CLIENTS, DATA_PROTECTION
 from app.security.scoping import log_denied
-
-log = logging.getLogger(__name__)
 
 LISTED = 500  # rows on the retention page; the total is counted
 
@@ -40,18 +36,17 @@ def _user():
 
 
 def _run(step, client):
-    """Run one step in one transaction: ``(ok, message)``; nothing is kept on any failure."""
+    """Run one step in one transaction: None, or the ``Refusal`` (status, field, message) mapped like
+    every refused write (``app.core.refusals``); nothing is kept on any failure."""
     try:
         step(db.session, client, _user())
         db.session.commit()
-        return True, None
-    except DomainError as error:
+        return None
+    except REFUSED as error:
         db.session.rollback()
-        return False, str(error)
-    except SQLAlchemyError:
-        db.session.rollback()
-        log.exception("erasure of client %s failed", client.id)
-        return False, _("The erasure failed and nothing was changed. The error has been logged.")
+        if isinstance(error, ScopeError):
+            raise  # another partner's record: answered 404 by the error handler, as in every view
+        return refusal_for(error, where=f"in the erasure of client {client.id}")
 
 
 def erasure_state(client):
@@ -74,23 +69,23 @@ class ErasureView(BaseView):
     @has_access
     def request_erasure(self, pk):
         client = _client_or_404(pk)
-        ok, message = _run(request_erasure, client)
-        if ok:
+        refusal = _run(request_erasure, client)
+        if refusal is None:
             flash(_("Erasure requested. A second person (staff of the partner or an administrator) must "
                     "confirm it."), "success")
         else:
-            flash(message, "danger")
+            flash(str(refusal), "danger")
         return self._back(pk)
 
     @expose("/<int:pk>/erasure/confirm", methods=["POST"])
     @has_access
     def confirm_erasure(self, pk):
         client = _client_or_404(pk)
-        ok, message = _run(confirm_erasure, client)
-        if ok:
+        refusal = _run(confirm_erasure, client)
+        if refusal is None:
             flash(_("The client has been erased: personal data removed, statistics kept."), "success")
         else:
-            flash(message, "danger")
+            flash(str(refusal), "danger")
         return self._back(pk)
 
 
@@ -136,17 +131,19 @@ class ClientErasureApi(BaseApi):
               description: requested; a second person must confirm
             404:
               description: no such client in the user's partners
+            409:
+              description: changed by someone else meanwhile (nothing changed)
             422:
-              description: refused, with the reason
+              description: refused by a rule, with the reason (and field)
         """
         client = db.session.scalars(select(Client).where(Client.id == pk)).first()
         if client is None:
             log_denied("Client", None)
             return self.response_404()
         step = confirm_erasure if open_request(db.session, client) is not None else request_erasure
-        ok, message = _run(step, client)
-        if not ok:
-            return self.response(422, message=message)
+        refusal = _run(step, client)
+        if refusal is not None:
+            return self.response(refusal.status, **refusal.as_json())
         if step is confirm_erasure:
             return self.response(200, status="erased", message=_("The client has been erased: personal data "
                                                                  "removed, statistics kept."))

@@ -33,6 +33,7 @@ def new_client_number(partner_code):
 
 
 class Client(PartnerOwned, TimestampMixin, Validated, Model):
+    new_records_need_active_partner = True  # app.core.models.check_active_partner
     __tablename__ = "client"
     __table_args__ = (
         UniqueConstraint("partner_id", "client_number", name="uq_client_partner_number"),

@@ -9,10 +9,10 @@ from app.clients.consent_views import ConsentView
 from app.clients.consent_forms import CONSENT_FIELD_NAMES, consent_fields, record_from_form, submitted
 from app.clients.duplicates import check_new_client
 from app.clients.models import Client
-from app.core.forms import country_field, language_field, partner_field
+from app.core.forms import country_field, language_field, partner_field, version_field
 from app.core.languages import language_name
-from app.core.views import (IqModelView, country_formatter, date_formatters, enum_formatter,
-                            version_field)
+from app.core.display import country_formatter, date_formatters, enum_formatter
+from app.core.views import IqModelView
 from app.security.access_log import LogsClientReads
 from app.security.roles import CLIENTS
 

@@ -8,11 +8,27 @@ detail column that has no formatter of its own (``IqModelView``).
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask_babel import format_currency, format_datetime, format_decimal, gettext as _
+from flask_babel import format_currency, format_datetime, format_decimal, get_locale, gettext as _
 
 from app.core.models import format_date
 
 EMPTY = ""
+
+
+def enum_formatter(enumeration):
+    """An enumeration's key shown as its translated label (also how app.core.filters recognises it)."""
+    return enumeration.label
+
+
+def country_formatter(code):
+    from app.catalogues.countries import country_name
+
+    return country_name(code, get_locale() or "de") if code else ""
+
+
+def date_formatters(*columns):
+    """Dates in lists and detail pages as the forms show them (app.core.dates)."""
+    return {column: format_date for column in columns}
 
 
 def yes_no(value):

@@ -10,7 +10,7 @@ from flask_appbuilder.fieldwidgets import Select2Widget as FabSelect2Widget
 from flask_babel import get_locale, gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import or_, select
-from wtforms import Field, SelectField
+from wtforms import Field, HiddenField, SelectField
 from wtforms.validators import StopValidation
 
 from app.catalogues.countries import country_rows
@@ -171,3 +171,35 @@ class LanguageField(SelectField):
 
 def language_field(label, widget=None, **kwargs):
     return LanguageField(label, widget=widget if widget is not None else Select2Widget(), **kwargs)
+
+
+def version_field():
+    """The version a form was rendered with; compared on save (optimistic locking)."""
+    return HiddenField()
+
+
+def declare_enumerations(view):
+    """Enumeration columns, declared once on the model (``Enumeration.column_info``), get a select of
+    translated labels in the view's add and edit forms and their label in lists and pages (from which
+    app.core.filters builds the translated filter), unless the view declares a field or formatter of
+    its own. Called by ``IqModelView.__init__``."""
+    from sqlalchemy import inspect as sa_inspect
+
+    from app.core.display import enum_formatter
+    from app.core.enums import column_enumeration
+
+    add_fields, edit_fields = dict(view.add_form_extra_fields or {}), dict(view.edit_form_extra_fields or {})
+    formatters = dict(view.formatters_columns or {})
+    for prop in sa_inspect(view.datamodel.obj).column_attrs:
+        declared = column_enumeration(prop.columns[0])
+        if declared is None:
+            continue
+        enumeration, required = declared
+        label = (view.label_columns or {}).get(prop.key, prop.key)
+        if prop.key in (view.add_columns or ()):
+            add_fields.setdefault(prop.key, enum_field(label, enumeration, required))
+        if prop.key in (view.edit_columns or ()):
+            edit_fields.setdefault(prop.key, enum_field(label, enumeration, required))
+        formatters.setdefault(prop.key, enum_formatter(enumeration))
+    view.add_form_extra_fields, view.edit_form_extra_fields = add_fields, edit_fields
+    view.formatters_columns = formatters

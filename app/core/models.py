@@ -54,6 +54,12 @@ class PartnerScoped:
 class PartnerOwned(PartnerScoped):
     """Columns of a record that always belongs to exactly one partner."""
 
+    #: A new record of this kind needs a partner that is still active (has not left the network):
+    #: the partner choices offer only those (``selectable_partners``), and every channel that writes
+    #: (forms, quick entry, API, import, CLI) is refused alike (``check_active_partner``). Records
+    #: that concern people already counselled (consents, erasure requests) keep working.
+    new_records_need_active_partner = False
+
     @declared_attr
     def partner_id(cls):
         return Column(Integer, ForeignKey("partner.id"), nullable=False, index=True)
@@ -93,10 +99,26 @@ def _validate_before_flush(session, flush_context, instances):
     """Every new or changed record is validated; the refusals of all of them come at once (a quick
     entry's client, case and contact)."""
     refused = Refusals()
+    new = set(session.new)
     for obj in list(session.new) + list(session.dirty):
         if isinstance(obj, Validated):
-            refused.run(obj.validate)
+            valid = refused.run(obj.validate)  # sets derived values, e.g. a case's partner (its client's)
+            if valid and obj in new and getattr(obj, "new_records_need_active_partner", False):
+                refused.run(check_active_partner, session, obj)
     refused.raise_any()
+
+
+def check_active_partner(session, obj):
+    """No new record at a partner that has left the network (``Partner.active`` false)."""
+    from app.partners.models import Partner
+
+    partner = obj.__dict__.get("partner")
+    if partner is None and obj.partner_id is not None:
+        with session.no_autoflush:
+            partner = session.get(Partner, obj.partner_id)
+    if partner is not None and not partner.active:
+        raise DomainError(_l("%(partner)s is no longer active in the network: no new records can be created "
+                             "for it.", partner=partner.name), field="partner")
 
 
 def check_enum(enumeration, key, value, nullable=True):

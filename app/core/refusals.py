@@ -33,7 +33,7 @@ STALE_MESSAGE = _l("This record was changed by someone else in the meantime. Ple
                    "enter your changes again.")
 CONFLICT_MESSAGE = _l("The record conflicts with an existing one (for example a duplicate code).")
 IN_USE_MESSAGE = _l("The record is still used by other records and cannot be deleted.")
-DATABASE_MESSAGE = _l("A database error occurred. It has been logged.")
+DATABASE_MESSAGE = _l("A database error occurred and nothing was changed. It has been logged.")
 VALUE_OUT_OF_RANGE = _l("A value is out of range or has an invalid format.")
 NOT_FOUND = _l("Not found.")
 

@@ -1,68 +1,57 @@
-"""The base of every CRUD view: domain errors shown in the form, optimistic locking, owning partner.
+"""``IqModelView``: what the application changes in Flask-AppBuilder's stock ``ModelView``, in one place.
 
-FAB's stock ``_add``/``_edit`` flash ``str(exception)`` and redirect: the user loses what they
-typed and may read raw database text. Here a refused save re-renders the form with the input and the
-translated message, after a rollback, so nothing is written.
+Checked against Flask-AppBuilder 5.3.0 (``tests/test_fab_overrides.py`` pins the version, the
+signatures of the FAB methods overridden here and of the FAB helpers they call, and that no other
+FAB method is overridden here unnoticed). Domain code states its rules in the model layer; the
+helpers the views share live elsewhere (formatters: ``app.core.display``; fields:
+``app.core.forms``; the mapping of refused writes: ``app.core.refusals``).
+
+| FAB member overridden            | stock behaviour (5.3.0)                          | here                                              |
+| -------------------------------- | ------------------------------------------------ | ------------------------------------------------- |
+| ``__init__``                     | –                                                | pages by key, enumeration selects, field labels   |
+| ``_init_titles``                 | "List Case" from the class name                  | translated titles from ``singular``/``plural``    |
+| ``_init_forms``                  | ISO dates, "__None" choices, no required marks   | app.core.dates/numbers fields, "—", required marks, cached reference choices |
+| ``_init_properties``             | "None"/"True" shown raw, text filters on keys    | default formatters, translated enumeration filters |
+| ``_related_views``, ``get_init_inner_views`` | related tabs for everyone            | only the related views the user may read          |
+| ``_add``, ``_edit``              | flash ``str(exception)`` and redirect (input lost) | the form again with the input and the mapped message; version check |
+| ``_delete``                      | flashes the exception text (empty or SQL)        | the mapped message ("still used …")              |
+| ``action``, ``action_post``      | records loaded without base filters (scope)      | every record through the partner scope (404)      |
+
+New members: ``options`` (search-as-you-type endpoint), ``_save``/``_commit``/``_refuse`` (one save
+path for add and edit), ``requested_partner``, ``_is_stale``, ``_flash_form_errors``, ``_run_action``.
 """
-import json
 import logging
 from operator import attrgetter
 
 from flask import abort, flash, g, has_request_context, jsonify, redirect, request
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.actions import action
+from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_args, get_page_size_args
-from flask_babel import LazyString, get_locale, gettext as _, lazy_gettext as _l, ngettext
-from flask_appbuilder.fields import QuerySelectField
-from wtforms import HiddenField
+from flask_babel import LazyString, gettext as _, lazy_gettext as _l, ngettext
 from wtforms.fields.core import UnboundField
 
-from app.catalogues.countries import country_name
 from app.core.choices import cached_choices
 from app.core.dates import install_date_fields
-from app.core.numbers import install_number_fields
-from app.core.display import fill_default_formatters, yes_no
+from app.core.display import fill_default_formatters
 from app.core.errors import DomainError, ScopeError
-from app.core.refusals import (CONFLICT_MESSAGE, DATABASE_MESSAGE, IN_USE_MESSAGE, REFUSED,  # noqa: F401
-                               STALE_MESSAGE, refusal_for)
 from app.core.field_labels import (DomainErrors, form_error_summary, mark_required, refusals, register_labels,
                                    use_labels)
 from app.core.filters import prepare_search
+from app.core.forms import declare_enumerations
 from app.core.listing import scaled
-from app.core.models import PartnerScoped, format_date
+from app.core.models import PartnerScoped
+from app.core.numbers import install_number_fields
+from app.core.refusals import CONFLICT_MESSAGE, IN_USE_MESSAGE, REFUSED, STALE_MESSAGE, refusal_for
 from app.core.save_messages import ADDED, CHANGED, DELETED, record_label, saved_message
 from app.security.roles import READ_WRITE
 from app.security.scoping import log_denied, owning_partner_id
 
 log = logging.getLogger(__name__)
 
-# The messages of refused writes live with their mapping (app.core.refusals); imported here by name
-# for the views that flash them.
 # Form fields that are not copied onto the record as they are.
 _NOT_POPULATED = {"csrf_token", "version", "partner"}
-
-
-def enum_formatter(enumeration):
-    return enumeration.label
-
-
-def country_formatter(code):
-    return country_name(code, get_locale() or "de") if code else ""
-
-
-def json_formatter(value):
-    return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True) if value else ""
-
-
-def date_formatters(*columns):
-    """Dates in lists and detail pages as the forms show them (app.core.dates)."""
-    return {column: format_date for column in columns}
-
-
-def version_field():
-    """The version a form was rendered with; compared on save (optimistic locking)."""
-    return HiddenField()
 
 
 class IqModelView(ModelView):
@@ -81,36 +70,11 @@ class IqModelView(ModelView):
     def __init__(self, **kwargs):
         # Lists page by primary key and estimate huge unfiltered totals (app.core.listing).
         self.datamodel = scaled(type(self).datamodel, estimate_count=True)
-        self._declare_enumerations()
+        declare_enumerations(self)  # selects, formatters and filters of enumeration columns
         # The declared (translated) labels name the fields in the model layer's messages.
         register_labels(self.datamodel.obj, {key: label for key, label in (self.label_columns or {}).items()
                                              if isinstance(label, LazyString)})
         super().__init__(**kwargs)
-
-    def _declare_enumerations(self):
-        """Enumeration columns, declared once on the model (``Enumeration.column_info``), get a select of
-        translated labels in the add and edit forms, their label in lists and pages and a translated
-        filter (app.core.filters), unless the view declares a field or formatter of its own."""
-        from sqlalchemy import inspect as sa_inspect
-
-        from app.core.enums import column_enumeration
-        from app.core.forms import enum_field
-
-        add_fields, edit_fields = dict(self.add_form_extra_fields or {}), dict(self.edit_form_extra_fields or {})
-        formatters = dict(self.formatters_columns or {})
-        for prop in sa_inspect(self.datamodel.obj).column_attrs:
-            declared = column_enumeration(prop.columns[0])
-            if declared is None:
-                continue
-            enumeration, required = declared
-            label = (self.label_columns or {}).get(prop.key, prop.key)
-            if prop.key in (self.add_columns or ()):
-                add_fields.setdefault(prop.key, enum_field(label, enumeration, required))
-            if prop.key in (self.edit_columns or ()):
-                edit_fields.setdefault(prop.key, enum_field(label, enumeration, required))
-            formatters.setdefault(prop.key, enum_formatter(enumeration))
-        self.add_form_extra_fields, self.edit_form_extra_fields = add_fields, edit_fields
-        self.formatters_columns = formatters
 
     # --- search-as-you-type for AjaxRelatedField ---------------------------------------------
     @expose("/options/<column>")

@@ -10,7 +10,7 @@ from sqlalchemy.orm import object_session, relationship, validates
 from app.core.dates import WINDOW
 from app.core.enums import FUNDERS
 from app.core.errors import DomainError
-from app.core.models import (PartnerOwned, TimestampMixin, Validated, check_enum, check_length,
+from app.core.models import (PartnerOwned, TimestampMixin, Validated, check_length,
                              format_date, programme_window)
 from flask_appbuilder import Model
 
@@ -75,6 +75,7 @@ class FundingPeriod(TimestampMixin, Validated, Model):
 
 
 class Funding(PartnerOwned, TimestampMixin, Validated, Model):
+    new_records_need_active_partner = True  # app.core.models.check_active_partner
     __tablename__ = "funding"
     scope_kind = "aggregate"  # no persons: Management reads it (roles per membership)
     __table_args__ = (
@@ -87,15 +88,11 @@ class Funding(PartnerOwned, TimestampMixin, Validated, Model):
     id = Column(Integer, primary_key=True)
     funding_period_id = Column(Integer, ForeignKey("funding_period.id"), nullable=False, index=True)
     funding_period = relationship("FundingPeriod", lazy="joined", innerjoin=True)
-    funder = Column(String(8), nullable=False)
+    funder = Column(String(8), nullable=False, info=FUNDERS.column_info(required=True))
     planned_amount = Column(Numeric(12, 2), nullable=False, default=Decimal("0.00"))
     spent_amount = Column(Numeric(12, 2), nullable=False, default=Decimal("0.00"))
     planned_cases = Column(Integer, nullable=False, default=0)
     planned_trainings = Column(Integer, nullable=False, default=0)
-
-    @validates("funder")
-    def _v_funder(self, key, value):
-        return check_enum(FUNDERS, key, value, nullable=False)
 
     @validates("planned_amount", "spent_amount", "planned_cases", "planned_trainings")
     def _v_non_negative(self, key, value):

@@ -5,8 +5,9 @@ from flask_babel import lazy_gettext as _l
 from app.cases.views import CaseView
 from app.core.display import money
 from app.core.enums import FUNDERS
-from app.core.forms import enum_field, partner_field
-from app.core.views import IqModelView, date_formatters, enum_formatter, yes_no
+from app.core.forms import partner_field
+from app.core.display import date_formatters, yes_no
+from app.core.views import IqModelView
 from app.funding.models import Funding, FundingPeriod
 from app.security.roles import FUNDING, FUNDING_PERIODS
 
@@ -31,12 +32,9 @@ class FundingView(IqModelView):
     edit_columns = add_columns[1:]
     show_columns = list_columns
     label_columns = _FUNDING_LABELS
-    add_form_extra_fields = {
-        "partner": partner_field(_l("Partner")),
-        "funder": enum_field(_l("Funder"), FUNDERS, required=True),
-    }
-    edit_form_extra_fields = {"funder": add_form_extra_fields["funder"]}
-    formatters_columns = {"funder": enum_formatter(FUNDERS), "planned_amount": money, "spent_amount": money}
+    add_form_extra_fields = {"partner": partner_field(_l("Partner"))}
+    # funder: select, formatter and filter from the column's enumeration (IqModelView)
+    formatters_columns = {"planned_amount": money, "spent_amount": money}
 
     @staticmethod
     def record_label(item):

@@ -140,9 +140,9 @@ def user_figures(session, scope):
     return total, int(active), recent
 
 
-def partner_figures(session, scope):
-    """Admin: the number of active partners; PartnerAdmin: the partners it administers by name."""
-    query = select(Partner.id, Partner.name).where(Partner.active.is_(True)).order_by(Partner.name)
-    if scope.admin_ids is not None:
-        query = query.where(Partner.id.in_(sorted(scope.admin_ids) or [-1]))
-    return session.execute(query).all()
+def partner_figures(session):
+    """Admin: the number of active partners; PartnerAdmin: the partners it administers by name
+    (the partners its user administration offers: ``selectable_partners("admin")``)."""
+    from app.security.partner_choice import selectable_partners
+
+    return [(p.id, p.name) for p in selectable_partners("admin", session)]

@@ -54,7 +54,7 @@ def home_sections(user):
     if roles & {"Admin", "PartnerAdmin"}:
         total, active, recent = figures.user_figures(session, scope)
         sections["admin"] = {"users": total, "active": active, "recent": recent,
-                             "partners": figures.partner_figures(session, scope),
+                             "partners": figures.partner_figures(session),
                              "network": scope.admin_ids is None}
     return sections
 

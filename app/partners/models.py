@@ -5,7 +5,7 @@ from sqlalchemy.orm import validates
 
 from app.core.enums import PARTNER_ROLES, STATES
 from app.core.errors import DomainError
-from app.core.models import TimestampMixin, Validated, check_enum, check_length
+from app.core.models import TimestampMixin, Validated, check_length
 from flask_appbuilder import Model
 
 
@@ -23,8 +23,8 @@ class Partner(TimestampMixin, Validated, Model):
     street = Column(String(200))
     postcode = Column(String(5))
     city = Column(String(100), nullable=False)
-    state = Column(String(2), nullable=False, index=True)
-    role = Column(String(20), nullable=False, default="partner")
+    state = Column(String(2), nullable=False, index=True, info=STATES.column_info(required=True))
+    role = Column(String(20), nullable=False, default="partner", info=PARTNER_ROLES.column_info(required=True))
     contact_person = Column(String(200))
     phone = Column(String(50))
     email = Column(String(200))
@@ -77,14 +77,6 @@ class Partner(TimestampMixin, Validated, Model):
         if value is not None and not (len(value) == 5 and value.isdigit()):
             raise DomainError(_l("A German postcode has five digits."), field=key)
         return value
-
-    @validates("state")
-    def _v_state(self, key, value):
-        return check_enum(STATES, key, value, nullable=False)
-
-    @validates("role")
-    def _v_role(self, key, value):
-        return check_enum(PARTNER_ROLES, key, value, nullable=False)
 
     @property
     def state_label(self):

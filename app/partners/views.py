@@ -5,9 +5,8 @@ from markupsafe import Markup, escape
 
 from app.cases.views import CaseView
 from app.clients.views import ClientView
-from app.core.enums import PARTNER_ROLES, STATES
-from app.core.forms import enum_field
-from app.core.views import IqModelView, enum_formatter, yes_no
+from app.core.display import yes_no
+from app.core.views import IqModelView
 from app.funding.views import FundingView
 from app.partners.models import Partner
 from app.security.roles import PARTNERS
@@ -48,10 +47,6 @@ class PartnerView(IqModelView):
         "address_source": _l("Where street and postcode come from (publication, letter, website). "
                              "Without a source the address counts as unverified."),
     }
-    add_form_extra_fields = edit_form_extra_fields = {
-        "state": enum_field(_l("State"), STATES, required=True),
-        "role": enum_field(_l("Role in the network"), PARTNER_ROLES, required=True),
-    }
-    formatters_columns = {"state": enum_formatter(STATES), "role": enum_formatter(PARTNER_ROLES),
-                          "active": yes_no, "address_source": address_source_or_hint}
+    # state and role: select, formatter and filter from the columns' enumerations (IqModelView)
+    formatters_columns = {"active": yes_no, "address_source": address_source_or_hint}
 

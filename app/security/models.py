@@ -2,10 +2,10 @@
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (JSON, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, String,
                         UniqueConstraint)
-from sqlalchemy.orm import backref, relationship, validates
+from sqlalchemy.orm import backref, relationship
 
 from app.core.enums import MEMBERSHIP_ROLES
-from app.core.models import PartnerScoped, check_enum, utcnow
+from app.core.models import PartnerScoped, utcnow
 from flask_appbuilder import Model
 
 
@@ -23,11 +23,7 @@ class Membership(PartnerScoped, Model):
     user = relationship("User", backref=backref("memberships", cascade="all, delete-orphan"))
     partner_id = Column(Integer, ForeignKey("partner.id"), nullable=False, index=True)
     partner = relationship("Partner")
-    role = Column(String(16), nullable=False)
-
-    @validates("role")
-    def _v_role(self, key, value):
-        return check_enum(MEMBERSHIP_ROLES, key, value, nullable=False)
+    role = Column(String(16), nullable=False, info=MEMBERSHIP_ROLES.column_info(required=True))
 
     @property
     def role_label(self):

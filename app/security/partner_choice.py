@@ -7,7 +7,8 @@
 * ``aggregate`` — the partner filter of dashboards and reports (Management or more).
 
 Only active partners are offered for ``write`` and ``admin`` (no new records or memberships at a
-partner that left the network); reading figures offers every partner of the set, active or not.
+partner that left the network; for records the model refuses them on every channel too,
+``app.core.models.check_active_partner``); reading figures offers every partner of the set, active or not.
 The network Admin (and an explicit system scope) gets all partners. The list is a choice, not the
 check: ``owning_partner_id`` and the ``before_flush`` scope check decide on save.
 """

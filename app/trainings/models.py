@@ -14,6 +14,7 @@ from flask_appbuilder import Model
 
 
 class Training(PeriodBound, PartnerOwned, TimestampMixin, Validated, Model):
+    new_records_need_active_partner = True  # app.core.models.check_active_partner
     __tablename__ = "training"
     scope_kind = "aggregate"  # no persons: Management reads it (roles per membership)
     __table_args__ = (

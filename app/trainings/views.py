@@ -3,7 +3,8 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
 from app.core.forms import partner_field
-from app.core.views import BulkDeleteMixin, IqModelView, date_formatters
+from app.core.display import date_formatters
+from app.core.views import BulkDeleteMixin, IqModelView
 from app.security.roles import TRAININGS
 from app.trainings.models import Training
 

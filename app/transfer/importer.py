@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from app.cases.models import Case, Contact
 from app.clients.consent_service import record_consent
 from app.clients.duplicates import Candidates, check_new_client
 from app.clients.models import Client
 from app.core.errors import DomainError
+from app.core.refusals import refusal_for
 from app.partners.models import Partner
 from app.transfer.columns import BY_HEADER, CLIENT_NUMBER, COLUMNS, IGNORED_HEADERS, normalise_header
 from app.transfer.readers import FileRefused, read_upload
@@ -121,9 +122,9 @@ class Importer:
             found = sum(not self._validate_case(number, case) for number, case in self.pending)
             if not found:  # refused by a rule outside the cases of this batch
                 self.result.errors.append(RowError(None, _HEADER_OF_FIELD.get(error.field, ""), error.message))
-        except IntegrityError:
+        except (IntegrityError, DataError) as error:  # worded like every refused write (app.core.refusals)
             self.session.rollback()
-            self.result.errors.append(RowError(None, "", _l("The database refused the data.")))
+            self.result.errors.append(RowError(None, "", refusal_for(error, where="in an import").message))
             raise _Abort() from None
         self.pending = []
 
