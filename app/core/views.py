@@ -104,8 +104,12 @@ class IqModelView(ModelView):
                 continue
             enumeration, required = declared
             label = (self.label_columns or {}).get(prop.key, prop.key)
+            # The column's default ("face_to_face", "open") is preselected; without one a required
+            # select starts empty (app.core.forms._starts_empty).
+            default = prop.columns[0].default
+            preset = {"default": default.arg} if default is not None and default.is_scalar else {}
             if prop.key in (self.add_columns or ()):
-                add_fields.setdefault(prop.key, enum_field(label, enumeration, required))
+                add_fields.setdefault(prop.key, enum_field(label, enumeration, required, **preset))
             if prop.key in (self.edit_columns or ()):
                 edit_fields.setdefault(prop.key, enum_field(label, enumeration, required))
             formatters.setdefault(prop.key, enum_formatter(enumeration))
