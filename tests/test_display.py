@@ -88,6 +88,36 @@ def test_admin_menu_has_no_stock_security_category(login_as, client):
     assert "/partnerusers/list/" in html  # the app's own user administration
 
 
+STOCK_SECURITY_PAGES = ["/users/list/", "/users/show/{me}", "/users/add", "/users/edit/{me}", "/roles/list/",
+                        "/roles/add", "/groups/list/", "/groups/add", "/permissions/list/", "/viewmenus/list/",
+                        "/permissionviews/list/", "/userstatschartview/chart/"]
+
+
+@pytest.mark.parametrize("path", STOCK_SECURITY_PAGES)
+def test_stock_security_pages_answer_404_even_for_admin(login_as, client, ctx, path):
+    """FAB's user, role, group and permission pages (Groups, regex permissions, "Ist aktiv? True") are
+    replaced by the app's user administration (app/security/stock_views.py), not only hidden."""
+    from flask_appbuilder.security.sqla.models import User
+
+    login_as("t_disp_admin", "Admin", [])
+    me = ctx.query(User.id).filter_by(username="t_disp_admin").scalar()
+    assert client.get(path.format(me=me)).status_code == 404
+
+
+def test_profile_page_reads_like_the_app(login_as, client, german_default):
+    login_as("t_disp_staff", "Staff", ["migra"])
+    text = _text(client.get("/users/userinfo/"))
+    assert "Aktiv ja" in text and "Rolle Beratungspersonal" in text
+    assert "True" not in text and "[Staff]" not in text and "Ist aktiv?" not in text
+    html = client.get("/users/userinfo/").get_data(as_text=True)
+    for action, target in (("resetmypassword", "/resetmypassword/form"), ("userinfoedit", "/userinfoeditview/form")):
+        path = re.search(rf'action="([^"]*/users/action/{action}/\d+)"', html)  # the button's form (POST)
+        assert path, action
+        response = post_form(client, path.group(1), {"action": action}, form_url="/users/userinfo/")
+        assert response.status_code == 302 and response.headers["Location"].endswith(target), action
+        assert client.get(target).status_code == 200
+
+
 def test_stock_fab_strings_are_german(app, login_as, client, factories, german_default):
     with app.test_request_context(), force_locale("de"):
         untranslated = [str(s) for s in FAB_STRINGS if str(s) == s._args[0] and s._args[0] != "OK"]

@@ -63,7 +63,7 @@ def test_enumeration_and_country_choices_follow_the_language(login_as, client):
     client.get("/lang/en")
     english = client.get("/clientview/add").get_data(as_text=True)
     assert '<option value="SY">Syria</option>' in english
-    assert '<option value="not_stated">not stated</option>' in english
+    assert '<option selected value="not_stated">not stated</option>' in english  # the column's default
     client.get("/lang/de")
     german = client.get("/clientview/add").get_data(as_text=True)
     assert '<option value="SY">Syrien</option>' in german

@@ -36,7 +36,7 @@ def enumerations_of(view):
 def prepare_search(view):
     """Before FAB builds the search form: a translated select for each enumeration column."""
     enums = enumerations_of(view)
-    fields = {column: enum_field(view.label_columns.get(column, column), enum, required=True)
+    fields = {column: enum_field(view.label_columns.get(column, column), enum, required=True, blank=False)
               for column, enum in enums.items()}
     fields.update(view.search_form_extra_fields or {})
     view.search_form_extra_fields = fields

@@ -38,11 +38,22 @@ class Select2Widget(FabSelect2Widget):
         return Markup(f'<option {selected}value="{escape(value)}">{label}</option>')
 
 
-def enum_field(label, enumeration, required=False, **kwargs):
-    """A select of the enumeration's keys with translated labels (rendered in the request's language)."""
+def _starts_empty(required, blank, kwargs):
+    """A required select without a deliberate default starts empty: select2 would otherwise show its
+    first choice ("weiblich", "Afghanistan") as if chosen, and a save would store it unnoticed; left
+    empty, the save is refused at the field ("Das Feld „Geschlecht“ ist erforderlich.")."""
+    if blank is not None:
+        return blank
+    return not required or kwargs.get("default") is None
+
+
+def enum_field(label, enumeration, required=False, blank=None, **kwargs):
+    """A select of the enumeration's keys with translated labels (rendered in the request's language);
+    ``blank``: offer the empty choice (default: unless required with a default, see ``_starts_empty``)."""
+    blank = _starts_empty(required, blank, kwargs)
     return SelectField(
         label,
-        choices=lambda: enumeration.choices(blank=not required),
+        choices=lambda: enumeration.choices(blank=blank),
         validate_choice=False,
         widget=Select2Widget(),
         **kwargs,
@@ -56,9 +67,10 @@ def _country_choices(blank):
     return ([("", "—")] if blank else []) + rows
 
 
-def country_field(label, required=False, **kwargs):
-    """ISO 3166 codes as a select of country names in the UI language."""
-    return SelectField(label, choices=lambda: _country_choices(not required),
+def country_field(label, required=False, blank=None, **kwargs):
+    """ISO 3166 codes as a select of country names in the UI language (empty first, see ``_starts_empty``)."""
+    blank = _starts_empty(required, blank, kwargs)
+    return SelectField(label, choices=lambda: _country_choices(blank),
                        validate_choice=False, widget=Select2Widget(), **kwargs)
 
 
@@ -196,8 +208,12 @@ def declare_enumerations(view):
             continue
         enumeration, required = declared
         label = (view.label_columns or {}).get(prop.key, prop.key)
+        # The column's default ("face_to_face", "open") is preselected in the add form; without one a
+        # required select starts empty (``_starts_empty``).
+        default = prop.columns[0].default
+        preset = {"default": default.arg} if default is not None and default.is_scalar else {}
         if prop.key in (view.add_columns or ()):
-            add_fields.setdefault(prop.key, enum_field(label, enumeration, required))
+            add_fields.setdefault(prop.key, enum_field(label, enumeration, required, **preset))
         if prop.key in (view.edit_columns or ()):
             edit_fields.setdefault(prop.key, enum_field(label, enumeration, required))
         formatters.setdefault(prop.key, enum_formatter(enumeration))

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, user_logged_in
 
 from app.security import sessions
+from app.security import stock_views
 from app.security.account import IqAuthDBView, IqResetMyPasswordView, IqSecurityApi
 from app.security.scoping import adopt_request_user, resolving_user
 
@@ -24,6 +25,14 @@ class IqSecurityManager(SecurityManager):
     authdbview = IqAuthDBView  # logout only by POST with CSRF token (checked against FAB 5.3.0)
     resetmypasswordview = IqResetMyPasswordView
     security_api = IqSecurityApi
+    # FAB's user, role, group and permission pages are replaced by the app's (app/security/stock_views.py)
+    userdbmodelview = stock_views.IqUserDBModelView
+    rolemodelview = stock_views.IqRoleModelView
+    groupmodelview = stock_views.IqUserGroupModelView
+    permissionmodelview = stock_views.IqPermissionModelView
+    viewmenumodelview = stock_views.IqViewMenuModelView
+    permissionviewmodelview = stock_views.IqPermissionViewModelView
+    userstatschartview = None
 
     def create_jwt_manager(self, app):
         jwt_manager = super().create_jwt_manager(app)

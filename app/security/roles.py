@@ -59,7 +59,7 @@ EXPORTS = "Exports"  # case exports; columns depend on CLIENTS read access (pers
 _EXPORT_MENUS = ("Case export CSV", "Case export Excel")
 
 _SELF_SERVICE = [
-    ["UserDBModelView", "can_userinfo"],
+    ["UserDBModelView", "^(can_userinfo|resetmypassword|userinfoedit)$"],  # profile page, its two buttons
     ["UserInfoEditView", "can_this_form_(get|post)"],
     ["ResetMyPasswordView", "can_this_form_(get|post)"],
     ["MenuApi", "can_get"],
