@@ -71,6 +71,13 @@ class Config:
     # rows like any other write (the page is sent only once they are on disk); "async" commits them
     # with synchronous_commit off (a database crash within ~0.6 s may lose the last rows).
     ACCESS_LOG_COMMIT = os.environ.get("IQ_ACCESS_LOG_COMMIT", "durable")
+    # How the log rows are written: "batched" (a writer thread per process, one INSERT and one durable
+    # commit every IQ_ACCESS_LOG_FLUSH_SECONDS for all requests of that interval; a hard kill loses at
+    # most that interval), "in_request" (the request's own transaction, ACCESS_LOG_COMMIT applies; the
+    # page is sent only after its rows are committed), or "auto": batched on PostgreSQL, in_request
+    # on SQLite (the embedded single-user default, where the cost does not matter).
+    ACCESS_LOG_WRITES = os.environ.get("IQ_ACCESS_LOG_WRITES", "auto")
+    ACCESS_LOG_FLUSH_SECONDS = float(os.environ.get("IQ_ACCESS_LOG_FLUSH_SECONDS", "0.1"))
 
     # Flask-AppBuilder
     AUTH_TYPE = 1  # AUTH_DB
@@ -143,6 +150,9 @@ class TestConfig(Config):
     # Every login checks a hash: scrypt costs ~0.3 s each, which dominated the role matrices.
     # One PBKDF2 round keeps the code path (hash, salt, check) and costs microseconds. Tests only.
     FAB_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
+    # Tests read the log right after a request: rows written in the request. tests/test_access_log.py
+    # runs every read path in "batched" mode as well.
+    ACCESS_LOG_WRITES = "in_request"
 
     def __init__(self, database_url=None):
         self.SECRET_KEY = secrets.token_hex(32)

@@ -52,3 +52,14 @@ def post_worker_init(worker):
         worker.log.exception("warm-up failed; the worker serves unwarmed")
         seconds = 0.0
     worker.log.info("worker ready (pid %s, warm-up %.1f s)", worker.pid, seconds)
+
+
+def worker_exit(server, worker):
+    """A worker that stops gracefully (restart, max_requests, SIGTERM) writes its queued read-access
+    log rows first (app/security/access_log.py, batched mode); atexit does the same as a fallback."""
+    from app.security.access_log import flush
+
+    try:
+        flush()
+    except Exception:
+        worker.log.exception("access log: queued rows could not be written at worker exit")

@@ -24,6 +24,7 @@ from app.security.audit import _plain, request_id
 from app.core.display import local_datetime
 from app.security.audit_format import field_label, value_text
 from app.security.history import client_records, events_of, present
+from app.security.access_log import flush as flush_access_log
 from app.security.models import AccessLogEntry, AuditEvent, Membership
 from app.security.scoping import current_scope, log_denied
 
@@ -102,6 +103,7 @@ class Art15Report:
         ).unique().scalars().all() if self.cases else []
         self.contacts = {case.id: [c for c in contacts if c.case_id == case.id] for case in self.cases}
         self.events = events_of(session, client_records(session, client, include_deleted=True), newest_first=False)
+        flush_access_log()  # this process's batched rows (app/security/access_log.py) belong in it
         self.access_log = session.execute(
             select(AccessLogEntry).where(AccessLogEntry.client_id == client.id)
             .order_by(AccessLogEntry.at, AccessLogEntry.id)

@@ -44,3 +44,10 @@ class AccessLogApi(DomainModelApi):
     order_columns = ["id", "at", "actor", "client_id"]
     search_columns = ["at", "user_id", "actor", "client_id", "partner_id", "path"]
     base_order = ("id", "desc")
+
+    def get_list_headless(self, **kwargs):
+        """This process's batched log rows first (app/security/access_log.py), so a reader finds its own."""
+        from app.security.access_log import flush
+
+        flush()
+        return super().get_list_headless(**kwargs)
