@@ -84,12 +84,17 @@ def _register_ui(appbuilder):
 
 
 def _client_in_scope(pk):
-    from sqlalchemy import select
-
     from app.clients.models import Client
     from app.extensions import db
 
-    return db.session.scalars(select(Client).where(Client.id == int(pk))).one()
+    from werkzeug.exceptions import NotFound
+
+    from app.security.history import scoped_record
+
+    client = scoped_record(db.session, Client, int(pk))  # the page's record, not a second read
+    if client is None:
+        raise NotFound()
+    return client
 
 
 def _register_api(appbuilder):

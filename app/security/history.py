@@ -111,8 +111,8 @@ class PageHistory:
         self.events, self.truncated, self.zone, self.record = events, truncated, zone, record
 
 
-def _scoped_record(session, model, pk):
-    """The record through the partner scope. The show page has just loaded it (through the scope):
+def scoped_record(session, model, pk):
+    """The record through the partner scope. A show page has just loaded it (through the scope):
     then it is taken from the session's identity map, checked explicitly against the same partner
     set the ORM criteria use (``Session.get`` alone would skip that check), instead of a second read."""
     from app.security.scoping import current_scope
@@ -137,7 +137,7 @@ def record_history(kind, pk):
     from app.extensions import db
     session = db.session
     model = {"client": Client, "case": Case}[kind]
-    record = _scoped_record(session, model, int(pk))
+    record = scoped_record(session, model, int(pk))
     zone = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Europe/Berlin")
     if record is None:
         return PageHistory([], False, zone)
