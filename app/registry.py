@@ -84,12 +84,17 @@ def _register_ui(appbuilder):
 
 
 def _client_in_scope(pk):
-    from sqlalchemy import select
-
     from app.clients.models import Client
     from app.extensions import db
 
-    return db.session.scalars(select(Client).where(Client.id == int(pk))).one()
+    from werkzeug.exceptions import NotFound
+
+    from app.security.history import scoped_record
+
+    client = scoped_record(db.session, Client, int(pk))  # the page's record, not a second read
+    if client is None:
+        raise NotFound()
+    return client
 
 
 def _register_api(appbuilder):
@@ -159,8 +164,10 @@ def _register_reports(appbuilder):
     appbuilder.add_view_no_menu(ConfirmationView)
     from app.clients.art15 import may_produce_on_page
     from app.clients.art15_views import Art15View
-    from app.security.history import record_history
+    from app.security.history_views import CaseHistoryView, ClientHistoryView, history_url
 
-    current_app.jinja_env.globals["record_history"] = record_history  # the "Verlauf" tab
+    current_app.jinja_env.globals["history_url"] = history_url  # the "Verlauf" tab loads from there
     current_app.jinja_env.globals["may_produce_art15"] = may_produce_on_page
     appbuilder.add_view_no_menu(Art15View)
+    appbuilder.add_view_no_menu(ClientHistoryView)
+    appbuilder.add_view_no_menu(CaseHistoryView)

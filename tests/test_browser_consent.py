@@ -65,6 +65,7 @@ def test_record_a_consent_add_names_withdraw_and_be_refused(page, live_server, m
     [event] = rows(ctx, AuditEvent, table_name="consent", record_id=str(consent.id), action="withdraw")
     assert event.actor == "t_pw_consent"
     page.click("#iq-history-tab")
+    page.wait_for_selector("#iq-history .iq-history-loaded")  # loaded when the tab is opened
     assert "consent withdrawn" in page.inner_text("#iq-history")  # the history tab names it
 
     # Personal fields are refused from now on, with the clear message; nothing is changed.

@@ -1,5 +1,6 @@
 """The "Verlauf" (history) tab does not cost a statement per event (no N+1): the names it shows
-for the records, related ids and actors of all events are read in a few batched statements.
+for the records, related ids and actors of all events are read in a few batched statements; and
+the show pages themselves read no history (the tab loads it from /clients|cases/<pk>/history).
 
 Counted like tests/test_statement_counts.py (its ``count`` helper: a warm-up request, then the
 statements of one request, PostgreSQL's scope ``set_config`` excluded)."""
@@ -43,13 +44,18 @@ def test_client_and_case_pages_do_not_query_per_event(app, login_as, two_clients
     few, many = two_clients
     web = login_as("t_hist_reader", "Staff", ("migra",))
     pages = {}
+    fetch = {"X-Requested-With": "fetch"}
     for name, record in (("few", few), ("many", many)):
         pages[name] = {
             "client": count(app, web, f"/clientview/show/{record.id}"),
             "case": count(app, web, f"/caseview/show/{record.cases[0].id}"),
+            "client history": count(app, web, f"/clients/{record.id}/history", headers=fetch),
+            "case history": count(app, web, f"/cases/{record.cases[0].id}/history", headers=fetch),
         }
-    for page in ("client", "case"):
+    for page in ("client", "case", "client history", "case history"):
         assert len(pages["few"][page]) == len(pages["many"][page]), (page, pages["many"][page])
-    html = web.get(f"/clientview/show/{many.id}").get_data(as_text=True)
+    for page in ("client", "case"):  # the show pages read no history: the tab loads it when opened
+        assert not [s for s in pages["many"][page] if "audit_event" in s], pages["many"][page]
+    html = web.get(f"/clients/{many.id}/history", headers=fetch).get_data(as_text=True)
     assert "t_hist_c2 Test (t_hist_c2)" in html  # the counsellors are still shown by name
     assert html.count("Kontakt #") + html.count("Contact #") >= 36  # every contact's events are listed

@@ -65,7 +65,9 @@ def may_produce_on_page(client_id):
     from app.clients.models import Client
     from app.extensions import db
 
-    client = db.session.execute(select(Client).where(Client.id == int(client_id))).unique().scalar_one_or_none()
+    from app.security.history import scoped_record
+
+    client = scoped_record(db.session, Client, int(client_id))  # the page's record, not a second read
     return client is not None and may_produce(db.session, client)
 
 

@@ -107,12 +107,12 @@ def present(events):
 class PageHistory:
     """What the "Verlauf" tab shows: formatted events (newest first), whether more exist, the zone."""
 
-    def __init__(self, events, truncated, zone):
-        self.events, self.truncated, self.zone = events, truncated, zone
+    def __init__(self, events, truncated, zone, record=None):
+        self.events, self.truncated, self.zone, self.record = events, truncated, zone, record
 
 
-def _scoped_record(session, model, pk):
-    """The record through the partner scope. The show page has just loaded it (through the scope):
+def scoped_record(session, model, pk):
+    """The record through the partner scope. A show page has just loaded it (through the scope):
     then it is taken from the session's identity map, checked explicitly against the same partner
     set the ORM criteria use (``Session.get`` alone would skip that check), instead of a second read."""
     from app.security.scoping import current_scope
@@ -125,7 +125,7 @@ def _scoped_record(session, model, pk):
 
 
 def record_history(kind, pk):
-    """Jinja global of the show pages: ``record_history("client"|"case", pk)``.
+    """The "Verlauf" of a client or case (``app.security.history_views``).
 
     The record is read through the partner scope (the page itself already was); a record that is
     not found has no history to show.
@@ -137,7 +137,7 @@ def record_history(kind, pk):
     from app.extensions import db
     session = db.session
     model = {"client": Client, "case": Case}[kind]
-    record = _scoped_record(session, model, int(pk))
+    record = scoped_record(session, model, int(pk))
     zone = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Europe/Berlin")
     if record is None:
         return PageHistory([], False, zone)
@@ -145,4 +145,4 @@ def record_history(kind, pk):
     records = (client_records(session, record, include_deleted=True) if kind == "client"
                else case_records(session, record, include_deleted=True))
     events = events_of(session, records, limit=MAX_PAGE_EVENTS + 1)
-    return PageHistory(present(events[:MAX_PAGE_EVENTS]), len(events) > MAX_PAGE_EVENTS, zone)
+    return PageHistory(present(events[:MAX_PAGE_EVENTS]), len(events) > MAX_PAGE_EVENTS, zone, record)
