@@ -189,6 +189,7 @@ def erase_client(session, client):
     clients = Client.__table__
     connection.execute(update(clients).where(clients.c.id == client.id).values(
         **{name: None for name in fields}, client_number=number, erased_at=now, delete_after=None,
+        name_key=None, name_skeleton=None,  # the names' match keys are personal data too (issue 12)
         version=clients.c.version + 1, updated_at=now))
     cases = Case.__table__
     if live_cases:
