@@ -281,9 +281,9 @@ def test_function_under_rls_answers_partner_ids_only_and_needs_the_scope(app, ct
     with app.app_context():
         connection = db.engine.connect()
         try:
-            assert connection.execute(text("SELECT rolsuper, rolbypassrls FROM pg_roles "
-                                           "WHERE rolname = current_user")).one() == (False, False)
             with connection.begin():
+                assert connection.execute(text("SELECT rolsuper, rolbypassrls FROM pg_roles "
+                                               "WHERE rolname = current_user")).one() == (False, False)
                 assert connection.execute(call, params).all() == []  # no scope: nothing
             with connection.begin():
                 connection.execute(text("SELECT set_config('iq.partner_ids', :ids, true)"), {"ids": str(genres)})
