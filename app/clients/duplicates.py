@@ -270,11 +270,6 @@ def _function_installed(session):
     return _installed[url]
 
 
-def forget_installation():
-    """After migrations changed the schema (tests that downgrade and upgrade)."""
-    _installed.clear()
-
-
 def cross_partner_hints(session, partner_id, birth_date, first_name, last_name):
     """The other partners with a client born on ``birth_date`` whose stored match keys meet the name's.
 
