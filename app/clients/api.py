@@ -37,7 +37,10 @@ class ClientApi(DomainModelApi):
         g.iq_api_consents = payload.pop("consents", None)
         # The confirmation that a likely duplicate is another person (the form's "Create anyway").
         g.iq_create_anyway = payload.pop("create_anyway", False) is True
-        return self._with_consents(super()._create(payload))
+        answer = self._with_consents(super()._create(payload))
+        # Other partners that possibly counselled the person (app.clients.duplicates): partner and message only.
+        answer["hints"] = [hint.as_json() for hint in g.pop("iq_duplicate_hints", ())]
+        return answer
 
     def _update(self, item, payload):
         g.iq_api_consents = payload.pop("consents", None)
@@ -49,7 +52,8 @@ class ClientApi(DomainModelApi):
         return answer
 
     def pre_add(self, item):
-        check_new_client(self.datamodel.session, item, confirmed=g.pop("iq_create_anyway", False))
+        g.iq_duplicate_hints = check_new_client(self.datamodel.session, item,
+                                                confirmed=g.pop("iq_create_anyway", False))
         # Before the flush: the consent rule (app.clients.consent) sees the new consents.
         apply_api_consents(self.datamodel.session, item, g.pop("iq_api_consents", None))
 

@@ -72,7 +72,9 @@ def may_produce_on_page(client_id):
 
 
 def _values(obj):
-    return {attr.key: _plain(getattr(obj, attr.key)) for attr in inspect(obj).mapper.column_attrs}
+    # Derived keys (``info={"internal": True}``, e.g. the name match keys) are no data of their own.
+    return {attr.key: _plain(getattr(obj, attr.key)) for attr in inspect(obj).mapper.column_attrs
+            if not attr.columns[0].info.get("internal")}
 
 
 def _events_as_json(events):

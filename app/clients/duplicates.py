@@ -10,12 +10,25 @@ The rule "a new client that is a likely duplicate of one of the partner's client
 user confirms it is another person" is ``check_new_client()``, the one place the UI's client form, the
 quick entry ("Neue Beratung"), the REST API (``create_anyway: true``) and the import (column "Trotzdem
 anlegen", also ``iq import``) ask; each answers with the same message (``DuplicateClient``).
+
+Across partners (issue 12) the same service answers with *hints* only: a client of ANOTHER partner
+born on that day whose stored match key equals the new one's yields "possibly already counselled at
+partner X — ask for a referral", never a name, date, number or id of that record, and it never blocks
+the save. The keys (``match_keys``: ``Client.name_key`` and ``Client.name_skeleton``) are stored with
+the client and indexed with the birth date, so the lookup reads one indexed query and no client
+objects; on PostgreSQL it runs inside ``iq_duplicate_partners`` (a SECURITY DEFINER function,
+migration b2c3d4e5f6a7) and only partner ids leave the database. ``cross_partner_hints`` always
+runs exactly one statement of the same shape — also for an anonymous client or a missing birth
+date, with parameters that match nothing — so that the answer time does not tell whether a match
+exists.
 """
+import re
 import unicodedata
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Date, Integer, bindparam, select, text
 
 from app.core.errors import DomainError
 
@@ -32,14 +45,43 @@ _CYRILLIC = dict(zip(
 ))
 _CYRILLIC.update({"ж": "zh", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ю": "iu",
                   "я": "ia", "ъ": "", "ь": ""})
+# Arabic script (and the Persian letters) to Latin as names are commonly spelled in passports and
+# German files: long vowels (alif, waw, yeh) become vowels, short vowels are not written (the harakat
+# are combining marks and fall away with the diacritics), ain and hamza carry no consonant.
+_ARABIC = {
+    "ا": "a", "أ": "a", "إ": "i", "آ": "a", "ٱ": "a", "ء": "", "ؤ": "u", "ئ": "i", "ب": "b", "ت": "t",
+    "ث": "th", "ج": "j", "ح": "h", "خ": "kh", "د": "d", "ذ": "dh", "ر": "r", "ز": "z", "س": "s", "ش": "sh",
+    "ص": "s", "ض": "d", "ط": "t", "ظ": "z", "ع": "a", "غ": "gh", "ف": "f", "ق": "q", "ك": "k", "ل": "l",
+    "م": "m", "ن": "n", "ه": "h", "و": "u", "ى": "a", "ي": "i", "ة": "a", "پ": "p", "چ": "ch", "ژ": "zh",
+    "گ": "g", "ک": "k", "ی": "i", "ـ": "",
+}
+# At the start of a word waw and yeh are consonants (Walid, Yusuf).
+_ARABIC_INITIAL = {"و": "w", "ي": "y", "ی": "y"}
+_ARABIC_WORD = re.compile(r"[\u0600-\u06ff]+")
 # Spelling variants of the same sound in German and English transliteration, longest first.
 _VARIANTS = [("tsch", "ch"), ("sch", "sh"), ("zh", "sh"), ("kh", "h"), ("ck", "k"), ("ph", "f"),
-             ("ae", "a"), ("oe", "o"), ("ue", "u"), ("w", "v"), ("j", "i"), ("y", "i")]
+             ("ae", "a"), ("oe", "o"), ("ue", "u"), ("w", "v"), ("j", "i"), ("y", "i"), ("q", "k")]
+
+
+def _arabic_word(match):
+    """One word in Arabic script in Latin letters; the article "al-" becomes a word of its own, as
+    in "Al Haddad" / "Al-Haddad"."""
+    word = match.group(0)
+    prefix = ""
+    if word.startswith("ال") and len(word) > 3:
+        prefix, word = "al ", word[2:]
+    letters = [_ARABIC_INITIAL.get(word[0]) or _ARABIC.get(word[0], word[0])] if word else []
+    letters += [_ARABIC.get(ch, ch) for ch in word[1:]]
+    return f" {prefix}{''.join(letters)} "
+
+
+def has_arabic(text):
+    return bool(_ARABIC_WORD.search(text or ""))
 
 
 def normalise(name):
     """A comparison key: lower-case Latin letters and single spaces, spelling variants folded."""
-    text = (name or "").lower()
+    text = _ARABIC_WORD.sub(_arabic_word, (name or "").lower())
     text = "".join(_UMLAUTS.get(ch) or _LETTERS.get(ch) or _CYRILLIC.get(ch) or ch for ch in text)
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
@@ -50,8 +92,78 @@ def normalise(name):
     return " ".join(words)
 
 
+#: Marks a skeleton of a name written in Arabic script (see ``match_keys``).
+ARABIC_MARK = "#"
+_VOWEL_CLASSES = str.maketrans({"e": "a", "o": "u"})
+
+
+def _collapse(word):
+    return "".join(ch for i, ch in enumerate(word) if i == 0 or ch != word[i - 1])
+
+
+def _skeleton(word):
+    """The consonants of a word; a leading vowel counts as one ("Omar", "عمر": "amr")."""
+    head = "a" if word[0] in "aeiou" else word[0]
+    return _collapse(head + "".join(ch for ch in word[1:] if ch not in "aeiou"))
+
+
+@dataclass(frozen=True)
+class MatchKeys:
+    """The stored match keys of a name (``Client.name_key``, ``Client.name_skeleton``).
+
+    ``key``: the normalised words with the vowels folded to three classes (e/a, o/u, i), sorted, so
+    that swapped first and last names, "Mohammed"/"Muhammad"/"Mohamed" and "Meier"/"Mayer" meet.
+    ``skeleton``: the consonants of the sorted words. Arabic script writes no short vowels ("محمد" is
+    m-h-m-d), so it can only meet a Latin spelling there; Latin spellings are not compared by their
+    skeletons (Mohammed and Mahmoud share one). The skeleton of a name in Arabic script is stored with
+    ``ARABIC_MARK`` in front, so that one equality in SQL states "same skeleton and one of the two in
+    Arabic script".
+    """
+
+    key: str | None
+    skeleton: str | None
+
+    @property
+    def arabic(self):
+        return bool(self.skeleton) and self.skeleton.startswith(ARABIC_MARK)
+
+    def skeletons_to_find(self):
+        """The two stored skeletons that match this name (the same for a Latin name: only Arabic ones)."""
+        if not self.skeleton:
+            return None, None
+        bare = self.skeleton.removeprefix(ARABIC_MARK)
+        return ARABIC_MARK + bare, (bare if self.arabic else ARABIC_MARK + bare)
+
+    def matches(self, other):
+        if not (self.key and other.key):
+            return False
+        return self.key == other.key or (other.skeleton in self.skeletons_to_find())
+
+
+NO_KEYS = MatchKeys(None, None)
+_ARTICLES = {"al", "el"}
+
+
+def match_keys(first_name, last_name):
+    """The keys of a full name; ``NO_KEYS`` for an anonymous (or erased) client."""
+    if not (first_name or last_name):
+        return NO_KEYS
+    full = f"{first_name or ''} {last_name or ''}"
+    words = normalise(full).split()
+    # The Arabic article is written joined, hyphenated, apart or not at all ("Al-Haddad", "Haddad").
+    words = [word for word in words if word not in _ARTICLES] or words
+    if not words:
+        return NO_KEYS
+    key = " ".join(sorted(_collapse(word.translate(_VOWEL_CLASSES)) for word in words))
+    skeleton = " ".join(sorted(_skeleton(word) for word in words))
+    return MatchKeys(key[:200], ((ARABIC_MARK if has_arabic(full) else "") + skeleton)[:200])
+
+
 def similarity(first_a, last_a, first_b, last_b):
-    """0..1: how alike two full names are; first and last name may have been swapped."""
+    """0..1: how alike two full names are; first and last name may have been swapped. Names whose
+    match keys agree (``match_keys``: vowel variants, Arabic script) count as equal."""
+    if match_keys(first_a, last_a).matches(match_keys(first_b, last_b)):
+        return 1.0
     a = normalise(f"{first_a} {last_a}")
     straight = normalise(f"{first_b} {last_b}")
     swapped = normalise(f"{last_b} {first_b}")
@@ -95,26 +207,102 @@ def duplicate_message(clients):
 
 
 def check_new_client(session, client, confirmed=False, candidates=None):
-    """Refuse (``DuplicateClient``) a new named client that is a likely duplicate, unless ``confirmed``.
+    """Refuse (``DuplicateClient``) a new named client that is a likely duplicate, unless ``confirmed``;
+    otherwise answer the hints about other partners (``cross_partner_hints``) to show once it is saved.
 
     ``candidates`` (a ``Candidates``) replaces the per-client query when many clients are checked
     at once (the import). Anonymous clients have no name to compare and are never refused.
     """
     partner_id = client.partner.id if client.partner is not None else client.partner_id
-    check_person(session, partner_id, client.birth_date, client.first_name, client.last_name, confirmed, candidates)
+    return check_person(session, partner_id, client.birth_date, client.first_name, client.last_name, confirmed,
+                        candidates)
 
 
 def check_person(session, partner_id, birth_date, first_name, last_name, confirmed=False, candidates=None):
     """``check_new_client`` for a client not built yet (the quick entry checks before it saves)."""
-    if confirmed or not (first_name or last_name):
-        return
-    if candidates is not None:
-        found = candidates.find(birth_date, first_name, last_name)
+    if not confirmed and (first_name or last_name):
+        if candidates is not None:
+            found = candidates.find(birth_date, first_name, last_name)
+        else:
+            with session.no_autoflush:
+                found = find_duplicates(session, partner_id, birth_date, first_name, last_name)
+        if found:
+            raise DuplicateClient(found)
+    with session.no_autoflush:
+        return cross_partner_hints(session, partner_id, birth_date, first_name, last_name)
+
+
+@dataclass(frozen=True)
+class Hint:
+    """"Possibly already counselled at partner X": the partner's code and name, nothing of the record."""
+
+    partner: str
+    partner_name: str
+
+    @property
+    def message(self):
+        return _("Possibly already counselled at partner %(partner)s — ask for a referral.",
+                 partner=self.partner_name)
+
+    def as_json(self):
+        return {"partner": self.partner, "message": self.message}
+
+
+def flash_hints(hints):
+    """The UI paths show the hints after saving, one warning each (no link, nothing of the record)."""
+    from flask import flash
+
+    for hint in hints:
+        flash(hint.message, "warning")
+
+
+_FUNCTION = "public.iq_duplicate_partners(date, text, text, text, integer)"
+_installed = {}  # database URL -> the function exists
+
+
+def _function_installed(session):
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return False
+    url = str(bind.url)
+    if url not in _installed:
+        _installed[url] = bool(session.execute(text(f"SELECT to_regprocedure('{_FUNCTION}') IS NOT NULL")).scalar())
+    return _installed[url]
+
+
+def cross_partner_hints(session, partner_id, birth_date, first_name, last_name):
+    """The other partners with a client born on ``birth_date`` whose stored match keys meet the name's.
+
+    Exactly one statement of one shape runs every time (an anonymous name or a missing date only
+    make its parameters match nothing): no early return, so the time does not tell a match. On
+    PostgreSQL the client rows are read by ``iq_duplicate_partners`` (row-level security hides them
+    from the caller) and only partner ids come back; elsewhere the same condition is one query that
+    bypasses the ORM scope and selects only the partners' codes and names.
+    """
+    from app.clients.models import Client
+    from app.partners.models import Partner
+    from app.security.scoping import UNSCOPED
+
+    keys = match_keys(first_name, last_name)
+    arabic, other = keys.skeletons_to_find()
+    params = {"born": birth_date, "key": keys.key, "arabic": arabic, "other": other, "partner": partner_id}
+    if _function_installed(session):
+        rows = session.execute(text(
+            "SELECT p.code, p.name FROM partner p WHERE p.id IN "
+            "(SELECT found.partner_id FROM iq_duplicate_partners(:born, :key, :arabic, :other, :partner) "
+            "AS found(partner_id)) ORDER BY p.name"), params).all()
     else:
-        with session.no_autoflush:
-            found = find_duplicates(session, partner_id, birth_date, first_name, last_name)
-    if found:
-        raise DuplicateClient(found)
+        # Bound parameters throughout: a None must stay "= NULL" (matches nothing), never "IS NULL".
+        clients, bound = Client.__table__, {name: bindparam(name, value, type_=Client.__table__.c.name_key.type)
+                                            for name, value in params.items() if name not in ("born", "partner")}
+        partners = (select(clients.c.partner_id)
+                    .where(clients.c.birth_date == bindparam("born", birth_date, type_=Date),
+                           clients.c.partner_id != bindparam("partner", partner_id, type_=Integer),
+                           (clients.c.name_key == bound["key"])
+                           | (clients.c.name_skeleton == bound["arabic"]) | (clients.c.name_skeleton == bound["other"])))
+        rows = session.execute(select(Partner.code, Partner.name).where(Partner.id.in_(partners))
+                               .order_by(Partner.name), execution_options={UNSCOPED: True}).all()
+    return [Hint(code, name) for code, name in rows]
 
 
 class Candidates:

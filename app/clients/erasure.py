@@ -27,6 +27,9 @@ from flask_appbuilder import Model
 ADDRESS_FIELDS = ("street", "postcode", "city")
 # Free text of cases and contacts: may name the person, never counted.
 CASE_TEXT_FIELDS = ("notes", "qualification_title")
+# The names' match keys (app.clients.duplicates): personal data too, blanked with the names; derived, so
+# neither in the audit trail nor in the history's list of erased fields.
+MATCH_KEY_FIELDS = ("name_key", "name_skeleton")
 CONTACT_TEXT_FIELDS = tuple(name for name in ("notes", "note", "summary") if hasattr(Contact, name))
 
 
@@ -189,6 +192,7 @@ def erase_client(session, client):
     clients = Client.__table__
     connection.execute(update(clients).where(clients.c.id == client.id).values(
         **{name: None for name in fields}, client_number=number, erased_at=now, delete_after=None,
+        **{name: None for name in MATCH_KEY_FIELDS},
         version=clients.c.version + 1, updated_at=now))
     cases = Case.__table__
     if live_cases:

@@ -18,6 +18,8 @@ from app.core.models import (PartnerOwned, TimestampMixin, Validated, check_coun
                              check_length, trigram_index)
 from flask_appbuilder import Model
 
+#: Column info of derived bookkeeping columns: left out of the audit trail's values and the Art. 15 report.
+INTERNAL = {"internal": True}
 # Fields that Management never sees (DESIGN.md §3).
 PERSONAL_FIELDS = ("first_name", "last_name", "birth_date", "phone", "email", "district", "street", "postcode",
                    "city", "notes")
@@ -46,6 +48,8 @@ class Client(PartnerOwned, TimestampMixin, Validated, Model):
         trigram_index("ix_client_partner_last_name_trgm", "last_name", partner=True),
         trigram_index("ix_client_partner_first_name_trgm", "first_name", partner=True),
         trigram_index("ix_client_partner_number_trgm", "client_number", partner=True),
+        # Duplicate hints across partners (app.clients.duplicates.cross_partner_hints).
+        Index("ix_client_birth_date_name_key", "birth_date", "name_key"),
         {"sqlite_autoincrement": True},  # ids are never reused (audit); migration d9e0f1a2b3c4
     )
 
@@ -75,6 +79,10 @@ class Client(PartnerOwned, TimestampMixin, Validated, Model):
     city = Column(String(100))
     email = Column(String(200))
     delete_after = Column(Date)  # kept up to date by app/clients/retention.py
+    # The names' match keys (app.clients.duplicates.match_keys), set by ``validate()`` on every write;
+    # personal data (blanked by the erasure), derived, so neither audited nor shown (INTERNAL).
+    name_key = Column(String(200), info=INTERNAL)
+    name_skeleton = Column(String(200), info=INTERNAL)
     erased_at = Column(DateTime)  # set once by the erasure (Art. 17); the record is then read-only
     version = Column(Integer, nullable=False)
 
@@ -166,6 +174,15 @@ class Client(PartnerOwned, TimestampMixin, Validated, Model):
             missing = "last_name" if self.first_name else "first_name"
             raise DomainError(_l("%(field)s is required.", field=missing), field=missing)
         check_personal_data(self, self, CLIENT_CONSENT_FIELDS)
+        self.update_match_keys()
+
+    def update_match_keys(self):
+        """The stored keys follow the names on every write (form, API, import, CLI, referrals)."""
+        from app.clients.duplicates import match_keys
+
+        keys = match_keys(self.first_name, self.last_name)
+        if (self.name_key, self.name_skeleton) != (keys.key, keys.skeleton):
+            self.name_key, self.name_skeleton = keys.key, keys.skeleton
 
     @property
     def anonymous(self):

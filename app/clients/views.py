@@ -7,7 +7,7 @@ from wtforms import BooleanField
 from app.cases.views import CaseView
 from app.clients.consent_views import ConsentView
 from app.clients.consent_forms import CONSENT_FIELD_NAMES, consent_fields, record_from_form, submitted
-from app.clients.duplicates import check_new_client
+from app.clients.duplicates import check_new_client, flash_hints
 from app.clients.models import Client
 from app.core.forms import country_field, language_field, partner_field, version_field
 from app.core.languages import language_name
@@ -96,6 +96,10 @@ class ClientView(LogsClientReads, IqModelView):
     def pre_add(self, item):
         """Refuse a likely duplicate within the partner unless the user confirmed it is another person;
         record the counselling consent ticked in the form (the model then accepts the names)."""
-        check_new_client(self.datamodel.session, item, confirmed=g.get("iq_create_anyway"))
+        g.iq_duplicate_hints = check_new_client(self.datamodel.session, item, confirmed=g.get("iq_create_anyway"))
         record_from_form(self.datamodel.session, item, g.get("iq_counselling_consent"))
+
+    def post_add(self, item):
+        """Saved: "possibly already counselled at partner X" (app.clients.duplicates), never blocking."""
+        flash_hints(g.pop("iq_duplicate_hints", ()))
 

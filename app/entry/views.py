@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.cases.models import Contact
 from app.catalogues.models import CompetentBody
 from app.clients.consent import ConsentText
-from app.clients.duplicates import DuplicateClient, check_person
+from app.clients.duplicates import DuplicateClient, check_person, flash_hints
 from app.core.errors import ScopeError
 from app.core.refusals import REFUSED, refusal_for
 from app.entry.fields import CLIENT_SEARCH, country_names, occupations
@@ -62,8 +62,9 @@ class QuickEntryView(BaseView):
             if request.form.get("use_client"):
                 form.client.data = CLIENT_SEARCH.get(request.form["use_client"]) or abort(404)
             try:
-                self._check_duplicates(form)
+                hints = self._check_duplicates(form)
                 case = save_entry(db.session, form)
+                flash_hints(hints)  # other partners that possibly counselled the person, after saving
                 return self._saved(form, case)
             except DuplicateClient as error:  # listed with "use this client" / "create anyway"
                 db.session.rollback()
@@ -85,10 +86,10 @@ class QuickEntryView(BaseView):
     @staticmethod
     def _check_duplicates(form):
         """The client about to be created must not be a likely duplicate (app.clients.duplicates), unless
-        one was chosen or the user confirmed "create anyway"."""
+        one was chosen or the user confirmed "create anyway"; answers the hints about other partners."""
         if form.client.data is not None or not form.new_client_given():
-            return
-        check_person(db.session, owning_partner_id(form.partner.data), form.birth_date.data, form.first_name.data,
+            return ()
+        return check_person(db.session, owning_partner_id(form.partner.data), form.birth_date.data, form.first_name.data,
                      form.last_name.data, confirmed=bool(form.create_anyway.data))
 
     def _saved(self, form, case):

@@ -50,7 +50,9 @@ def _plain(value):
 
 
 def _columns(obj):
-    return [attr for attr in inspect(obj).mapper.column_attrs]
+    """Columns marked ``info={"internal": True}`` (derived keys, e.g. a client's name match keys) are
+    left out: they repeat other values and would only copy personal data into the trail."""
+    return [attr for attr in inspect(obj).mapper.column_attrs if not attr.columns[0].info.get("internal")]
 
 
 def _snapshot(obj):

@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from app.cases.models import Case, Contact, age_band_on
 from app.catalogues.models import ReferenceOccupation
 from app.clients.consent import Consent, current_text_version
+from app.clients.duplicates import match_keys
 from app.clients.models import Client
 from app.clients.retention import refresh_dates
 from app.core.errors import DomainError
@@ -171,6 +172,8 @@ class _Generator:
             # Names need the counselling consent (app.clients.consent), given at the first contact.
             consent = (client_id, partner.id, "counselling", first_day, self.text_version, "de", "signed_form",
                        None, created, created)
+        keys = match_keys(row[3], row[4])  # what Client.validate() stores (the bulk write bypasses it)
+        row += [keys.key, keys.skeleton]
         return tuple(row), (client_id, partner, first_day, birth, citizenship), consent
 
     def case(self, case_id, client, opened):
@@ -258,7 +261,8 @@ class _Generator:
 _CLIENT_COLUMNS = ("id", "partner_id", "client_number", "first_name", "last_name", "birth_date", "gender",
                    "citizenship", "second_citizenship", "country_of_birth", "district", "residence_state",
                    "year_of_entry", "residence_status", "german_level", "employment_status",
-                   "counselling_language", "phone", "email", "delete_after", "version", "created_at", "updated_at")
+                   "counselling_language", "phone", "email", "delete_after", "version", "created_at", "updated_at",
+                   "name_key", "name_skeleton")
 _CONSENT_COLUMNS = ("client_id", "partner_id", "purpose", "given_on", "text_version", "language", "given_how",
                     "withdrawn_on", "created_at", "updated_at")
 _CASE_COLUMNS = ("id", "partner_id", "client_id", "funding_period_id", "opened_on", "closed_on", "status",

@@ -44,6 +44,8 @@ def import_command(file, partner_code, dry_run):
                             "%(num)s errors in %(rows)s rows; nothing was imported.",
                             len(result.errors), rows=result.rows), err=True)
         raise click.exceptions.Exit(1)
+    for hint in result.hints:  # possibly counselled at another partner: a notice, the import goes on
+        click.echo(str(hint))
     if dry_run:
         click.echo(_("Dry run: all %(rows)s rows are valid (%(cases)s cases, %(clients)s new clients); "
                      "nothing was written.", rows=result.rows, cases=result.cases, clients=result.clients))

@@ -47,6 +47,25 @@ class RowError:
 
 
 @dataclass
+class RowHint:
+    """A new client of the row was possibly counselled at another partner (app.clients.duplicates)."""
+
+    row: int
+    hint: object
+
+    @property
+    def partner(self):
+        return self.hint.partner_name
+
+    @property
+    def message(self):
+        return self.hint.message
+
+    def __str__(self):
+        return f"{_l('row %(row)s', row=self.row)}: {self.message}"
+
+
+@dataclass
 class ImportResult:
     rows: int = 0
     clients: int = 0
@@ -55,6 +74,7 @@ class ImportResult:
     dry_run: bool = False
     committed: bool = False
     errors: list = field(default_factory=list)
+    hints: list = field(default_factory=list)  # RowHint: shown, never blocking
 
     @property
     def ok(self):
@@ -244,10 +264,11 @@ class Importer:
         if not self._assign(number, client, fields) or not self._consent(number, client, consent):
             return None, False
         try:
-            check_new_client(self.session, client, confirmed=create_anyway, candidates=self.candidates)
+            hints = check_new_client(self.session, client, confirmed=create_anyway, candidates=self.candidates)
         except DomainError as error:
             self._error(number, _HEADER_OF_FIELD[error.field], error.message)
             return None, False
+        self.result.hints.extend(RowHint(number, hint) for hint in hints)
         if named:
             self.clients_in_file[key] = client
         return client, True
