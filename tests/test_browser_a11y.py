@@ -38,7 +38,7 @@ def _severe(results):
 
 
 def check_page(page, name, lang="de"):
-    """axe on the page as it is now, a screenshot of it (tests/artifacts/a11y-<name>.png), the label
+    """axe on the page as it is now, a screenshot of it (a11y-<name>.png in the screenshot folder, tests/browser_support.py), the label
     check and the page's language."""
     shot(page, f"a11y-{name}")
     results = AXE.run(page)
