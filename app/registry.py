@@ -19,6 +19,7 @@ def register_views(appbuilder):
     _register_security(appbuilder)
     _register_transfer(appbuilder)
     _register_reports(appbuilder)
+    _register_referrals(appbuilder)
 
 
 def _ui_language():
@@ -164,3 +165,14 @@ def _register_reports(appbuilder):
     current_app.jinja_env.globals["record_history"] = record_history  # the "Verlauf" tab
     current_app.jinja_env.globals["may_produce_art15"] = may_produce_on_page
     appbuilder.add_view_no_menu(Art15View)
+
+
+def _register_referrals(appbuilder):
+    """Counselling → Referrals (inbox with a badge of open received referrals) and its API."""
+    from app.referrals.api import ReferralApi
+    from app.referrals.views import ReferralView, add_badges
+
+    appbuilder.add_view(ReferralView, "Referrals", label=_l("Referrals"), icon="fa-share-square",
+                        category="Counselling", category_label=_l("Counselling"))
+    appbuilder.add_api(ReferralApi)
+    add_badges(appbuilder, "Counselling", "Referrals")
