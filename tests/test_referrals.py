@@ -339,3 +339,17 @@ def test_postgresql_rls_hides_the_payload_and_the_function_hands_it_over_only_wh
     with partner_scope([spi]):
         assert db.session.execute(text(handover), {"id": referral_id}).all() == []  # no longer open
         db.session.rollback()
+
+
+def test_demo_has_migra_clients_with_a_referral_consent_and_an_spi_staff_login(app, ctx):
+    from app.setup.demo_instance import demo_accounts, referral_example
+
+    result = app.test_cli_runner().invoke(args=["iq", "demo", "--clients", "200", "--cases", "300", "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    number = referral_example(ctx)
+    assert number and number.startswith("MIGR-")
+    person = ctx.scalars(select(Client).where(Client.client_number == number)).one()
+    from app.clients.consent import has_consent
+    assert has_consent(person, "referral") and has_consent(person, "counselling") and person.cases
+    assert {("spi-staff", "Staff", "spi"), ("spi-partneradmin", "PartnerAdmin", "spi"),
+            ("migra-staff", "Staff", "migra"), ("migra-partneradmin", "PartnerAdmin", "migra")} <= set(demo_accounts())
