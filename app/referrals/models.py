@@ -97,7 +97,8 @@ class Referral(PartnerScoped, TimestampMixin, Model):
         return REFERRAL_OFFERS.label(self.offer)
 
     def __str__(self):
-        return f"#{self.id}"
+        # The audit trail's record label on both sides: only what both may know.
+        return self.offer_label
 
 
 class ReferralPayload(PartnerOwned, Model):
@@ -135,6 +136,9 @@ class ReferralPayload(PartnerOwned, Model):
     regulated = Column(Boolean)
     legal_basis = Column(String(32))
 
+    def __str__(self):
+        return f"#{self.referral_id}"
+
 
 class ReferralIntake(PartnerOwned, Model):
     """The receiver's link from an accepted referral to the client (and case) it created."""
@@ -150,6 +154,9 @@ class ReferralIntake(PartnerOwned, Model):
     case_id = Column(Integer, ForeignKey("counselling_case.id", ondelete="SET NULL"))
     accepted_at = Column(DateTime, nullable=False)
     with_personal_fields = Column(Boolean, nullable=False, default=False)
+
+    def __str__(self):
+        return f"#{self.referral_id}"
 
 #: The age bands as the inbox shows them (the statistics' bands, ``app.cases.models.AGE_BANDS``).
 AGE_BAND_LABELS = {"under_25": "15–24", "25_34": "25–34", "35_44": "35–44", "45_54": "45–54", "55_plus": "55+"}
