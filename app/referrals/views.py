@@ -133,11 +133,18 @@ class BadgeLabel:
         self.label = label
 
     def _count(self):
+        """One indexed count per page (cached for the request: the category and the item share it),
+        for users who are Staff at some partner; the network Admin processes no inbox: no badge."""
         from app.security.scoping import current_scope
 
-        if _user() is None or not (current_scope().write_ids is None or current_scope().write_ids):
+        if _user() is None:
             return 0
-        return service.open_received_count(db.session)
+        cached = g.get("_iq_referral_badge")
+        if cached is None:
+            write_ids = current_scope().write_ids
+            cached = service.open_received_count(db.session) if write_ids else 0
+            g._iq_referral_badge = cached
+        return cached
 
     def __html__(self):
         count = self._count()
