@@ -353,3 +353,17 @@ def test_demo_has_migra_clients_with_a_referral_consent_and_an_spi_staff_login(a
     assert has_consent(person, "referral") and has_consent(person, "counselling") and person.cases
     assert {("spi-staff", "Staff", "spi"), ("spi-partneradmin", "PartnerAdmin", "spi"),
             ("migra-staff", "Staff", "migra"), ("migra-partneradmin", "PartnerAdmin", "migra")} <= set(demo_accounts())
+
+
+def test_art15_report_names_the_partner_the_data_was_passed_to(client, api_token, login_as, factories, ctx):
+    from pypdf import PdfReader
+    import io
+
+    person, case, _ = _person(factories, ctx)
+    referral_id, _sender = _referral(api_token, client, person, case, factories)
+    web = login_as("t_ref_migra_ui", "Staff", ("migra",))
+    report = web.get(f"/clients/{person.id}/art15.json").get_json()
+    assert [(r["id"], r["to_partner"], r["status"]) for r in report["referrals"]] == [(referral_id, "SPI GmbH", "open")]
+    pdf = web.get(f"/clients/{person.id}/art15.pdf")
+    text_pdf = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Weiterleitungen" in text_pdf and "SPI GmbH" in text_pdf

@@ -302,6 +302,13 @@ def receiver_details(session, referrals):
         select(ReferralIntake).where(ReferralIntake.referral_id.in_(ids)))}
 
 
+def referrals_of_client(session, client):
+    """The referrals that passed ``client``'s data to another partner (its Art. 15 report: recipients)."""
+    return session.scalars(select(Referral).join(ReferralPayload, ReferralPayload.referral_id == Referral.id)
+                           .where(ReferralPayload.client_id == client.id)
+                           .order_by(Referral.referred_on, Referral.id)).unique().all()
+
+
 def erase(session, client):
     """Part of the client's erasure (``app.clients.erasure``): its referrals keep their status but
     lose every personal value (payload names, birth date and title; initials; free-text reasons), and
