@@ -323,6 +323,7 @@ def test_postgresql_rls_hides_the_payload_and_the_function_hands_it_over_only_wh
         assert db.session.execute(text("SELECT count(*) FROM referral")).scalar() == 1
         ok, payload = db.session.execute(text(handover), {"id": referral_id}).one()
         assert ok and payload["last_name"] == f"Haddad{marker}"
+        assert not {"client_id", "case_id", "partner_id", "id"} & payload.keys()  # the sender's ids stay home
         db.session.rollback()
     with partner_scope([vsp]):
         assert db.session.execute(text("SELECT count(*) FROM referral")).scalar() == 0
@@ -367,3 +368,27 @@ def test_art15_report_names_the_partner_the_data_was_passed_to(client, api_token
     pdf = web.get(f"/clients/{person.id}/art15.pdf")
     text_pdf = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "Weiterleitungen" in text_pdf and "SPI GmbH" in text_pdf
+
+
+def test_odd_api_input_is_a_clear_refusal(client, api_token, factories, ctx):
+    person, case, _ = _person(factories, ctx)
+    staff = api_token("t_ref_migra", "Staff", ("migra",))
+    base = {"client": person.id, "to_partner": _spi(factories), "offer": "other", "reason": "x"}
+    for change, field in (({"offer": ["other"]}, "offer"), ({"reason": {"a": 1}}, "reason"),
+                          ({"client": [1]}, "client"), ({"to_partner": "x"}, "to_partner"), ({"case": {}}, "case")):
+        body = assert_refused(client.post("/api/v1/referral/", json={**base, **change}, headers=staff), 422)
+        assert body["field"] == field, (change, body)
+    assert client.post("/api/v1/referral/", data="[1]", content_type="application/json",
+                       headers=staff).status_code == 400
+    assert rows(ctx, Referral) == []
+    referral_id, _ = _referral(api_token, client, person, case, factories, who="t_ref_migra2")
+    receiver = api_token("t_ref_spi", "Staff", ("spi",))
+    for body, field in (({"opened_on": 20140303}, "opened_on"), ({"opened_on": "31.02.2014"}, "opened_on"),
+                        ({"counselling_consent": {"given_how": ["verbal"]}}, "given_how"),
+                        ({"counselling_consent": []}, "counselling_consent")):
+        refused = assert_refused(client.post(f"/api/v1/referral/{referral_id}/accept", json=body, headers=receiver), 422)
+        assert refused["field"] == field, (body, refused)
+    assert client.post(f"/api/v1/referral/{referral_id}/decline", json={"reason": ["x"]},
+                       headers=receiver).status_code == 422
+    assert client.post("/api/v1/referral/99999999999/accept", json={}, headers=receiver).status_code == 404
+    assert rows(ctx, Referral, id=referral_id)[0].status == "open" and rows(ctx, ReferralIntake) == []

@@ -20,6 +20,8 @@ from app.security.scoping import UNSCOPED, current_scope
 NOT_INSTALLED = _l("Referrals cannot be accepted on this database: the handover function is not installed "
                    "(see the README, Referrals).")
 _UNSCOPED = {UNSCOPED: True}
+#: The sender's own ids never leave the handover (the receiver has no use for them).
+SENDER_IDS = ("id", "referral_id", "partner_id", "client_id", "case_id")
 
 
 def _postgres(session):
@@ -64,7 +66,8 @@ def payload_for(session, referral):
     if payload is None:
         return None
     ok = payload.client_id in _consent_ok(session, [payload.client_id])
-    fields = {c.key: getattr(payload, c.key) for c in ReferralPayload.__table__.c} if ok else None
+    fields = {c.key: getattr(payload, c.key) for c in ReferralPayload.__table__.c
+              if c.key not in SENDER_IDS} if ok else None
     session.expunge(payload)  # never written back, never seen again through this session
     return ok, fields
 

@@ -51,10 +51,19 @@ def _as_id(value, field):
     return number
 
 
+def _text(value, field):
+    """Text from a form or JSON: a string or nothing (a list or number is refused at its field)."""
+    if value is not None and not isinstance(value, str):
+        raise DomainError(_l("“%(value)s” is not a text.", value=value), field=field)
+    return value
+
+
 def _day(value, field):
     """A date from a form or JSON (``21.10.2013`` or ISO), refused at its field."""
     from app.core.dates import DateInputError, parse_date
 
+    if value is not None and not isinstance(value, (str, date)):
+        raise DomainError(_l("“%(value)s” is not a valid date.", value=value), field=field)
     try:
         return parse_date(value)
     except DateInputError as error:
@@ -120,10 +129,10 @@ def refer(session, user, client, to_partner, offer, reason, case=None):
         elif not target.active:
             refused.add(_l("%(partner)s is no longer active in the network.", partner=target.name),
                         field="to_partner")
-    if offer not in REFERRAL_OFFERS:
+    if not isinstance(offer, str) or offer not in REFERRAL_OFFERS:
         refused.add(_l("Choose the offer the client is referred to."), field="offer")
     try:
-        reason = check_length("reason", reason, 2000)
+        reason = check_length("reason", _text(reason, "reason"), 2000)
     except DomainError as error:
         refused.extend(error)
     if not reason:
@@ -206,15 +215,16 @@ def accept(session, user, pk, consent=None, opened_on=None):
     opened_on = _day(opened_on, "opened_on")
     if personal:
         given_on = _day(consent.get("given_on"), "given_on") or date.today()
+        given_how = _text(consent.get("given_how"), "given_how")
         new_client.consents.append(Consent(
-            purpose="counselling", given_on=given_on, given_how=consent.get("given_how"),
+            purpose="counselling", given_on=given_on, given_how=given_how,
             language="de", text_version=current_text_version(session, "counselling", "de"),
             partner_id=referral.to_partner_id))
         for name in PERSONAL_CLIENT_FIELDS:
             setattr(new_client, name, fields.get(name))
     session.add(new_client)
     new_case = None
-    if fields.get("case_id") is not None:
+    if referral.with_case:
         new_case = Case(partner_id=referral.to_partner_id, client=new_client,
                         opened_on=opened_on or default_opening_day(),
                         **{name: fields.get(name) for name in STATISTICAL_CASE_FIELDS})
@@ -236,7 +246,7 @@ def decline(session, user, pk, reason):
     """The receiving partner's Staff decline, with a reason (required); nothing is copied."""
     referral = _referral(session, pk)
     _as_receiver(referral)
-    reason = check_length("decline_reason", reason, 2000)
+    reason = check_length("decline_reason", _text(reason, "reason"), 2000)
     if not reason:
         raise DomainError(REASON_REQUIRED, field="reason")
     referral.status = "declined"

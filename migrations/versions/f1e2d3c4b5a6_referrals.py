@@ -9,7 +9,8 @@
 * ``iq_referral_handover(referral_id)`` and ``iq_referral_consent_states(ids)``: two SECURITY DEFINER
   functions owned by ``iq_referral``, a NOLOGIN role without BYPASSRLS (like ``iq_search``, migration
   c4d5e6f7a8b9), which may read only ``referral`` (id, partners, status), ``referral_payload`` and the
-  consent columns needed, through policies for it alone. The first hands the payload (as JSON) to the
+  consent columns needed, through policies for it alone. The first hands the payload (as JSON, without
+  the sender's ids) to the
   caller only while the referral is open, addressed to a partner in the caller's ``iq.partner_ids``
   and the origin client's referral consent is unwithdrawn today; the second says per referral of the
   caller (either side) whether that consent still stands (the inbox). Nothing else leaves them.
@@ -46,7 +47,9 @@ RETURNS TABLE (consent_ok boolean, payload jsonb)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$
 BEGIN
   RETURN QUERY
-    SELECT {CONSENT_OK}, CASE WHEN {CONSENT_OK} THEN to_jsonb(p) END
+    SELECT {CONSENT_OK},
+           CASE WHEN {CONSENT_OK}
+                THEN to_jsonb(p) - 'id' - 'referral_id' - 'partner_id' - 'client_id' - 'case_id' END
       FROM public.referral r JOIN public.referral_payload p ON p.referral_id = r.id
      WHERE r.id = p_referral AND r.status = 'open'
        AND (public.iq_all_partners() OR r.to_partner_id = ANY (public.iq_partner_ids()));
