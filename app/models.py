@@ -8,6 +8,7 @@ from app.clients.erasure import ErasureRequest  # noqa: F401
 from app.clients.models import Client  # noqa: F401
 from app.funding.models import Funding, FundingPeriod  # noqa: F401
 from app.partners.models import Partner  # noqa: F401
+from app.referrals.models import Referral, ReferralIntake, ReferralPayload  # noqa: F401
 from app.reports.models import SummaryTally  # noqa: F401
 from app.security.models import AccessLogEntry, AuditEvent, Membership  # noqa: F401
 from app.trainings.models import Training  # noqa: F401

@@ -19,6 +19,7 @@ def register_views(appbuilder):
     _register_security(appbuilder)
     _register_transfer(appbuilder)
     _register_reports(appbuilder)
+    _register_referrals(appbuilder)
 
 
 def _ui_language():
@@ -171,3 +172,14 @@ def _register_reports(appbuilder):
     appbuilder.add_view_no_menu(Art15View)
     appbuilder.add_view_no_menu(ClientHistoryView)
     appbuilder.add_view_no_menu(CaseHistoryView)
+
+
+def _register_referrals(appbuilder):
+    """Counselling → Referrals (inbox with a badge of open received referrals) and its API."""
+    from app.referrals.api import ReferralApi
+    from app.referrals.views import ReferralView, add_badges
+
+    appbuilder.add_view(ReferralView, "Referrals", label=_l("Referrals"), icon="fa-share-square",
+                        category="Counselling", category_label=_l("Counselling"))
+    appbuilder.add_api(ReferralApi)
+    add_badges(appbuilder, "Counselling", "Referrals")

@@ -21,7 +21,7 @@ from config import TestConfig, normalise_database_url
 PASSWORD = "Test-Passw0rd!" + secrets.token_hex(4)
 
 # Tables emptied after every test (children first); reference data stays.
-_DATA_TABLES = ["audit_event", "erasure_request", "contact", "counselling_case", "consent", "client", "training",
+_DATA_TABLES = ["audit_event", "erasure_request", "referral_intake", "referral_payload", "referral", "contact", "counselling_case", "consent", "client", "training",
                 "funding",
                 "membership"]
 

@@ -19,6 +19,10 @@ from app.security.models import AuditEvent
 MIGRATION = Path(__file__).resolve().parents[1] / "migrations" / "versions" / "d9e0f1a2b3c4_sqlite_autoincrement.py"
 
 
+#: Tables created with AUTOINCREMENT by migrations after d9e0f1a2b3c4 (which rebuilt the older ones).
+CREATED_LATER = {"referral", "referral_payload", "referral_intake"}  # f1e2d3c4b5a6 (issue 12)
+
+
 def _migration():
     spec = importlib.util.spec_from_file_location("autoincrement_migration", MIGRATION)
     module = importlib.util.module_from_spec(spec)
@@ -34,7 +38,7 @@ def test_every_partner_owned_model_and_the_migration_agree(app):
     owned = {m.__table__.name for m in Model.registry._class_registry.values()
              if isinstance(m, type) and issubclass(m, PartnerOwned) and hasattr(m, "__table__")}
     assert owned <= _autoincrement_tables()
-    assert set(_migration().TABLES) == _autoincrement_tables()
+    assert set(_migration().TABLES) | CREATED_LATER == _autoincrement_tables()
 
 
 def test_the_migrated_sqlite_schema_has_autoincrement_where_the_models_say(app, ctx):

@@ -114,6 +114,9 @@ class Art15Report:
         ).scalars().all()
         self.letters = [r for r in self.access_log if _is_letter(r.path)]
         self.exports = _exports_for(session, client)
+        from app.referrals.service import referrals_of_client
+
+        self.referrals = referrals_of_client(session, client)  # recipients (Art. 15(1)(c)): other partners
 
     # --- JSON ------------------------------------------------------------------------------
     def as_json(self, actor):
@@ -127,6 +130,10 @@ class Art15Report:
             "consents": [_values(c) for c in self.consents],
             "cases": [{**_values(case), "contacts": [_values(c) for c in self.contacts[case.id]]}
                       for case in self.cases],
+            "referrals": [{"id": r.id, "to_partner": r.to_partner.name, "referred_on": r.referred_on.isoformat(),
+                           "offer": r.offer, "status": r.status, "with_case": r.with_case,
+                           "decided_on": r.decided_on.isoformat() if r.decided_on else None}
+                          for r in self.referrals],
             "letters": [{"at": r.at.isoformat() + "Z", "actor": r.actor, "case_id": _letter_case(r.path),
                          "path": r.path} for r in self.letters],
             "audit_events": _events_as_json(self.events),
@@ -154,6 +161,7 @@ class Art15Report:
             "cases": [{"case": case, "fields": fields("counselling_case", case),
                        "contacts": [fields("contact", c) for c in self.contacts[case.id]]}
                       for case in self.cases],
+            "referrals": self.referrals,
             "letters": [{"at": local_datetime(r.at), "actor": r.actor, "case_id": _letter_case(r.path)}
                         for r in self.letters],
             "events": present(self.events),
@@ -246,6 +254,7 @@ def record_production(session, client, fmt, language=None):
 SECTION_TITLES = {
     "client": _l("Personal data"), "consents": _l("Consents"), "cases": _l("Cases and contacts"),
     "letters": _l("Letters produced"), "events": _l("Changes (audit trail)"),
+    "referrals": _l("Passed on to other partners (referrals)"),
     "access_log": _l("Who displayed the data (read-access log)"),
     "exports": _l("Exports with names of the partner's clients"),
 }

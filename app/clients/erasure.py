@@ -188,6 +188,9 @@ def erase_client(session, client):
 
     # Before the client's fields are emptied: PostgreSQL's function for the network-wide rows reads them.
     access_log.redact(session, client, named)
+    from app.referrals.service import erase as erase_referrals
+
+    erase_referrals(session, client)  # initials, reasons and the payload's personal values of its referrals
     connection = session.connection()
     clients = Client.__table__
     connection.execute(update(clients).where(clients.c.id == client.id).values(

@@ -76,6 +76,14 @@ def _changes(obj):
     return old, new
 
 
+def _redact(obj, values):
+    """A model's ``audit_redacted`` fields appear as "changed" (set) or null, never with their value."""
+    keys = getattr(type(obj), "audit_redacted", ())
+    if not values or not keys:
+        return values
+    return {k: ((CHANGED if v not in (None, "") else None) if k in keys else v) for k, v in values.items()}
+
+
 def _audited(obj):
     table = getattr(type(obj), "__tablename__", "")
     return table and table not in _SKIP_TABLES and not table.startswith(_SKIP_PREFIXES)
@@ -196,17 +204,23 @@ def _record(session, flush_context):
                 if not new:
                     continue
             pk = inspect(obj).mapper.primary_key_from_instance(obj)
-            rows.append(
-                {
-                    "at": utcnow(),
-                    "action": _named_action(obj, action, old, new),
-                    "table_name": type(obj).__tablename__,
-                    "record_id": ",".join(str(part) for part in pk),
-                    "partner_id": obj.id if type(obj).__tablename__ == "partner" else getattr(obj, "partner_id", None),
-                    "old_values": old,
-                    "new_values": new,
-                }
-            )
+            old, new = _redact(obj, old), _redact(obj, new)
+            # A record of two partners (a referral) is in both partners' audit trails.
+            sides = getattr(obj, "audit_partner_ids", None)
+            partner_ids = sides() if sides is not None else [
+                obj.id if type(obj).__tablename__ == "partner" else getattr(obj, "partner_id", None)]
+            for partner_id in partner_ids:
+                rows.append(
+                    {
+                        "at": utcnow(),
+                        "action": _named_action(obj, action, old, new),
+                        "table_name": type(obj).__tablename__,
+                        "record_id": ",".join(str(part) for part in pk),
+                        "partner_id": partner_id,
+                        "old_values": old,
+                        "new_values": new,
+                    }
+                )
     if users:
         rows += _user_rows(session, users)
     if not rows:

@@ -39,6 +39,8 @@ ERASED = _l("erased")
 _TABLE_LABELS = {
     "consent": _l("Consent"), "consent_text": _l("Consent text"), "membership": _l("Membership"),
     "ab_user": _l("User"),
+    "referral": _l("Referral"), "referral_payload": _l("Referral data passed on"),
+    "referral_intake": _l("Referral taken over"),
 }
 # Columns every table may have.
 _COMMON_LABELS = {

@@ -55,6 +55,7 @@ AUDIT = "Audit"
 USERS = "PartnerUsers"
 DATA_PROTECTION = "DataProtection"  # retention list (Admin; PartnerAdmin for its partners)
 CONSENT_TEXTS = "ConsentTexts"  # versioned consent texts: Admin writes, Staff/PartnerAdmin read (PDF)
+REFERRALS = "Referrals"  # referrals between partners (issue 12): Staff of either side
 EXPORTS = "Exports"  # case exports; columns depend on CLIENTS read access (personal or pseudonymous)
 _EXPORT_MENUS = ("Case export CSV", "Case export Excel")
 
@@ -93,10 +94,10 @@ FAB_ROLES = {
              "Countries", "Consent texts", "Reports", "Dashboard", "Management summary", "Administration",
              "Users of my partners", "Audit trail", "Retention", *_EXPORT_MENUS),
     "Staff": _SELF_SERVICE
-    + _write(CLIENTS, CASES, TRAININGS)
+    + _write(CLIENTS, CASES, TRAININGS, REFERRALS)
     + _delete(TRAININGS)
     + _read(PARTNERS, FUNDING_PERIODS, CATALOGUES, EXPORTS, CONSENT_TEXTS)
-    + _menus("Counselling", "New counselling", "Clients", "Cases", "Contacts", "Import", "Network", "Partners", "Funding periods",
+    + _menus("Counselling", "New counselling", "Clients", "Cases", "Contacts", "Referrals", "Import", "Network", "Partners", "Funding periods",
              "Trainings", "Catalogues", "Reference occupations", "Competent bodies", "Countries", "Consent texts",
              "Reports", *_EXPORT_MENUS),
     "Management": _SELF_SERVICE

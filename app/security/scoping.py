@@ -294,7 +294,10 @@ def scope_options(session):
     for cls in _scoped_classes():
         ids = scope.ids_for(cls.scope_kind)
         if ids is not None:
-            criteria = _CRITERIA[cls.scope_kind](tuple(sorted(ids)))
+            # A model reachable from more than one partner column (a referral: sender or receiver)
+            # states its own criteria; every other one is owned through ``partner_id``.
+            own = getattr(cls, "scope_criteria", None)
+            criteria = (own or _CRITERIA[cls.scope_kind])(tuple(sorted(ids)))
             options.append(with_loader_criteria(cls, criteria, include_aliases=True))
     return options
 
@@ -329,7 +332,8 @@ def ensure_in_scope(obj, partner_id=None):
     nothing about other partners.
     """
     scope = current_scope()
-    target = partner_id if partner_id is not None else getattr(obj, "partner_id", None)
+    target = partner_id if partner_id is not None else getattr(
+        obj, "scope_write_partner_id", getattr(obj, "partner_id", None))  # a referral: whose step it is
     if target is None and getattr(obj, "partner", None) is not None:
         target = obj.partner.id
     ids = scope.ids_for(getattr(type(obj), "write_scope_kind", "write"))

@@ -40,6 +40,7 @@ NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CHUNK = 50000
 EXTRA_CASE_DAYS = 730  # further cases of a client follow the first within two years
 ANONYMOUS_EVERY = 12  # every 12th client is counselled anonymously (no names, no consent)
+REFERRAL_EVERY = 5  # every 5th client with a counselling consent also agreed to referrals (issue 12)
 
 
 @dataclass
@@ -305,6 +306,8 @@ def load_demo(session, clients=2000, cases=5000, seed=1):
             owners.append(owner)
             if consent is not None:
                 consents.append(consent)
+                if consent[0] % REFERRAL_EVERY == 0:
+                    consents.append((consent[0], consent[1], "referral", *consent[3:]))
             yield row
 
     counts.clients = writer.write(client_table, _CLIENT_COLUMNS, client_rows())

@@ -15,7 +15,7 @@ from config import Config, _default_database_url, normalise_database_url
 
 DEMO_CLIENTS = 2000
 DEMO_CASES = 5000
-DEMO_PARTNERS = ("migra", "caritas-md")
+DEMO_PARTNERS = ("migra", "caritas-md", "spi")  # spi: receives the demo referral (README)
 PARTNER_ROLES = ("PartnerAdmin", "Staff", "Management")
 
 
@@ -70,6 +70,22 @@ def _assign_counsellors(session):
     session.commit()
 
 
+def referral_example(session):
+    """A migra client with a referral consent and a case: the README's referral walk-through."""
+    from sqlalchemy import select
+
+    from app.cases.models import Case
+    from app.clients.consent import Consent
+    from app.clients.models import Client
+    from app.partners.models import Partner
+
+    return session.scalar(
+        select(Client.client_number).join(Partner, Partner.id == Client.partner_id)
+        .join(Consent, Consent.client_id == Client.id).join(Case, Case.client_id == Client.id)
+        .where(Partner.code == "migra", Consent.purpose == "referral", Consent.withdrawn_on.is_(None))
+        .order_by(Client.id).limit(1))
+
+
 def _print_logins(url, rows):
     widths = [max(len(str(row[i])) for row in rows + [("Username", "Password", "Role", "Partner")])
               for i in range(4)]
@@ -113,8 +129,12 @@ def build():
             sys.exit(f"Could not create the demo logins: {error}")
         if fresh:
             _assign_counsellors(db.session)
+        example = referral_example(db.session)
     host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "5000")
     _print_logins(f"http://{host}:{port}/", rows)
+    if example:
+        print(f"Referral walk-through (README, Referrals): as migra-staff open client {example} (it has a "
+              "referral consent), “Refer to another partner” → SPI GmbH; then as spi-staff: Counselling → Referrals.\n")
 
 
 if __name__ == "__main__":
