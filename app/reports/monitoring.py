@@ -202,22 +202,21 @@ def build_sheets(session, monitoring, figures):
     categories = []
     for gender in GENDERS.keys:
         for band in AGE_BANDS:
-            categories.append((f"{GENDERS.label(gender)}, {bands[band]}", _is_pair(gender, band)))
+            categories.append((_("%(gender)s, %(age)s", gender=GENDERS.label(gender), age=bands[band]),
+                               _is_pair(gender, band)))
         if any(key[1] == gender and key[2] is None and n for key, n in persons["gender_age"].items()):
-            categories.append((f"{GENDERS.label(gender)}, {_('age not stated')}", _is_pair(gender, None)))
+            categories.append((_("%(gender)s, %(age)s", gender=GENDERS.label(gender), age=_("age not stated")),
+                               _is_pair(gender, None)))
     sheets.append((_("Gender and age"), [t.table(_("Persons by gender and age band"), unit_persons,
                                                  persons["gender_age"], categories)]))
 
     sheets.append((_("Citizenship"), _citizenship(session, t, persons["citizenship"], unit_persons)))
 
-    in_germany = _("in Germany")
+    entry = [(_("up to 2 years since entry"), "up_to_2"), (_("3 to 5 years since entry"), "3_to_5"),
+             (_("more than 5 years since entry"), "over_5"), (_("year of entry unknown"), "unknown")]
     sheets.append((_("Residence and entry"), [t.table(
         _("Place of residence and years since entry (persons)"), unit_persons, persons["residence"],
-        [(_("living in Germany"), [
-            (f"{in_germany}: {_('up to 2 years since entry')}", _is("up_to_2")),
-            (f"{in_germany}: {_('3 to 5 years since entry')}", _is("3_to_5")),
-            (f"{in_germany}: {_('more than 5 years since entry')}", _is("over_5")),
-            (f"{in_germany}: {_('year of entry unknown')}", _is("unknown"))]),
+        [(_("living in Germany"), [(_("in Germany: %(years)s", years=label), _is(key)) for label, key in entry]),
          (_("living abroad"), _is("abroad")), (_("place of residence not stated"), _is(None))])]))
 
     sheets.append((_("Qualification"), [t.table(
@@ -347,10 +346,10 @@ def method_lines():
           "of the end of the reporting window minus the year of entry."),
         _("Type of qualification per person from the qualifications of its counselled cases: "
           "vocational includes master craftsman."),
-        _("Statistical confidentiality: counts of 1 or 2 are shown as “.”; further cells are shown as “x” "
-          "so that no hidden cell can be computed from a total of its column or from the sum of a row "
-          "(partners to their state, states to the total) — the same rule as in the management summary. "
-          "Percentages of hidden cells are not shown."),
+        _("Statistical confidentiality (the same rule as in the management summary): counts of 1 or 2 are "
+          "shown as “.”; further cells are shown as “x” so that no hidden cell can be computed from the total "
+          "of its column, a subtotal or a sum across a row (partners to their state, states to the total), "
+          "nor from all of these sums together. Percentages of hidden cells are not shown."),
         _("“.”: 1 or 2 persons or cases, not shown for statistical confidentiality."),
         _("“x”: not shown so that the hidden cells of its row or column cannot be computed from the total "
           "(secondary suppression); the true value may be of any size."),
