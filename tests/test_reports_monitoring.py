@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select, text
 
 from app.catalogues.models import ReferenceOccupation
+from app.core.enums import ENQUIRERS, GENDERS, NOTICE_RESULTS, OUTCOMES, REFERRAL_SOURCES
 from app.reports.tables import Table
 
 Q3 = "/reports/monitoring.xlsx?period=2013&quarter=3&partner=all&state=all&cutoff=2013-09-15&lang=en"
@@ -113,7 +114,7 @@ def tables_of(sheet):
         blocks.append(block)
     tables, info = {}, {}
     for block in blocks:
-        if len(block) >= 3 and block[2][1] == "Number":
+        if len(block) >= 3 and block[2][1] in ("Number", "Anzahl"):
             columns = [v for v in block[1][1::2] if v is not None]
             pairs = [[(r[1 + 2 * i], r[2 + 2 * i]) for i in range(len(columns))] for r in block[3:]]
             tables[block[0][0]] = {"title": block[0][0], "columns": columns, "rows": {r[0]: p for r, p in zip(block[3:-1], pairs[:-1])},
@@ -152,12 +153,13 @@ WITH cc AS (
 ), persons AS (SELECT cl.*, pc.new, pc.band, pc.aca, pc.voc, pc.sch FROM client cl JOIN pc ON pc.client_id = cl.id)
 """
 
-ENQUIRER = {"self": "the person themselves", "jobcenter": "Jobcenter", "employer": "employer", "employment_agency": "Employment agency",
-            "other": "other", None: "not stated"}
 BANDS = {"under_25": "under 25", "25_34": "25–34", "35_44": "35–44", "45_54": "45–54", "55_plus": "55 and over"}
-OUTCOME = {"referred_competent_body": "referred to competent body", "application_help": "help with the application",
-           "application_filed": "application filed", "no_procedure": "no procedure advised",
-           "language_course": "referred to language course", "on_hold": "on hold", None: "no outcome yet"}
+
+
+def enum(enumeration, none="not stated"):
+    """A key's English label (the workbook's row label); labels are not counts, so the app's are used."""
+    return lambda key: none if key is None else enumeration.label(key)
+
 
 SPECS = [
     # (sheet, table title, SQL returning (partner code, row label), label of a key)
@@ -174,14 +176,13 @@ SPECS = [
      {"first_contact": "first contact", "follow_up": "follow-up"}.get),
     ("Enquirers", "Who enquired (cases)",
      "SELECT p.code, c.enquirer, COUNT(*) FROM cc c JOIN partner p ON p.id = c.partner_id GROUP BY 1, 2",
-     ENQUIRER.get),
+     enum(ENQUIRERS)),
     ("Access", "How the office was found (cases)",
      "SELECT p.code, c.referral_source, COUNT(*) FROM cc c JOIN partner p ON p.id = c.partner_id GROUP BY 1, 2",
-     {"internet": "internet", "friends": "friends or family", "chamber": "chamber", None: "not stated"}.get),
+     enum(REFERRAL_SOURCES)),
     ("Gender and age", "Persons by gender and age band",
      "SELECT p.code, x.gender || '/' || x.band, COUNT(*) FROM persons x JOIN partner p ON p.id = x.partner_id GROUP BY 1, 2",
-     lambda key: "{}, {}".format({"not_stated": "not stated"}.get(key.split("/")[0], key.split("/")[0]),
-                                 BANDS[key.split("/")[1]])),
+     lambda key: "{}, {}".format(GENDERS.label(key.split("/")[0]), BANDS[key.split("/")[1]])),
     ("Citizenship", "Citizenship (persons)",
      "SELECT p.code, CASE WHEN x.citizenship = 'DE' THEN 'German' ELSE co.name_en END, COUNT(*) FROM persons x"
      " JOIN partner p ON p.id = x.partner_id JOIN country co ON co.code = x.citizenship GROUP BY 1, 2"
@@ -210,37 +211,32 @@ SPECS = [
      " ELSE 'not regulated' END, COUNT(*) FROM cc c JOIN partner p ON p.id = c.partner_id GROUP BY 1, 2",
      lambda key: key),
     ("Outcomes", "Outcome and referrals (cases)",
-     "SELECT p.code, c.outcome, COUNT(*) FROM cc c JOIN partner p ON p.id = c.partner_id GROUP BY 1, 2", OUTCOME.get),
+     "SELECT p.code, c.outcome, COUNT(*) FROM cc c JOIN partner p ON p.id = c.partner_id GROUP BY 1, 2", enum(OUTCOMES, "no outcome yet")),
     ("Outcomes", "Notices of the competent bodies (cases)",
      "SELECT p.code, c.notice_result, COUNT(*) FROM cc c JOIN partner p ON p.id = c.partner_id GROUP BY 1, 2",
-     {"full": "full equivalence", "partial": "partial equivalence", None: "no notice yet"}.get),
+     enum(NOTICE_RESULTS, "no notice yet")),
 ]
 
 
-#: Subtotal rows: (table title, subtotal label) → which rows below it are its parts.
-SUBTOTALS = {
-    ("Citizenship (persons)", "EU member states (without Germany)"): lambda label: label not in (
-        "German", "third countries") and not _third(label),
-    ("Citizenship (persons)", "third countries"): lambda label: _third(label),
-    ("Place of residence and years since entry (persons)", "living in Germany"):
-        lambda label: label.startswith("in Germany: "),
+#: Tables with subtotal rows: their top-level rows, of which the named ones are subtotals of the rows
+#: below them (down to the next top-level row).
+TOP_LEVEL = {
+    "Citizenship (persons)": ("German", "EU member states (without Germany)", "third countries"),
+    "Place of residence and years since entry (persons)": ("living in Germany", "living abroad",
+                                                             "place of residence not stated"),
 }
-_THIRD = {"Syria", "Syrian Arab Republic", "Ukraine", "Iran", "Iran, Islamic Republic of", "other third countries"}
-
-
-def _third(label):
-    return label in _THIRD or label.startswith("Iran") or label.startswith("Syria")
+SUBTOTALS = {"EU member states (without Germany)", "third countries", "living in Germany"}
 
 
 def structure(title, labels):
     """(leaf row positions, [(part positions, subtotal position)]) of a table's rows."""
-    groups, inside = [], set()
+    top = TOP_LEVEL.get(title, ())
+    groups = []
     for position, label in enumerate(labels):
-        is_part = SUBTOTALS.get((title, label))
-        if is_part:
+        if label in top and label in SUBTOTALS:
             parts = []
             for later in range(position + 1, len(labels)):
-                if (title, labels[later]) in SUBTOTALS or not is_part(labels[later]):
+                if labels[later] in top:
                     break
                 parts.append(later)
             groups.append((parts, position))
@@ -258,9 +254,14 @@ def sql_counts(admin_engine, query, label, window=WINDOW):
     return result
 
 
-def check_table(table, expected, members):
-    """Every shown cell equals the SQL count; a "." hides 1 or 2; no SQL category is missing."""
+def check_table(table, expected, members, rest=None):
+    """Every shown cell equals the SQL count; a "." hides 1 or 2; no SQL category is missing.
+    ``rest(label)``: the row ("other …") that holds a category not shown on its own (not in the top 10)."""
     rows = dict(table["rows"])
+    for label in [label for label in expected if label not in rows and rest]:
+        into = expected.setdefault(rest(label), {})
+        for code, n in expected.pop(label).items():
+            into[code] = into.get(code, 0) + n
     for label in expected:
         assert label in rows, (label, list(rows))
     leaves, _groups = structure(table["title"], list(rows))
@@ -410,6 +411,23 @@ def determined_hidden_cells(grid, lines, leaves=None, groups=(), values=None):
         if _rank(equations + [unit]) == base and (values is None or values[cell[0]][cell[1]]):
             found.append(cell)  # (a zero that follows from the sums singles nobody out)
     return found
+
+
+def assert_protected(title, table, expected, members):
+    """No hidden non-zero cell follows from the published sums (columns, subtotals, partners → state →
+    total); ``expected`` the true counts from SQL (zeros that follow from the sums single nobody out)."""
+    single = [i for i, m in enumerate(members) if len(m) == 1]
+    states = [i for i, m in enumerate(members) if len(m) > 1 and m != max(members, key=len)]
+    lines = [([p for p in single if members[p][0] in members[s]], s) for s in states]
+    if len(states) > 1:
+        lines.append((states, len(members) - 1))
+    grid = [[c for c, _p in cells] for cells in table["rows"].values()] + [[c for c, _p in table["total"]]]
+    values = [[sum(expected.get(row, {}).get(code, 0) for code in codes) for codes in members]
+              for row in table["rows"]]
+    leaves, groups = structure(title, list(table["rows"]))
+    values.append([sum(values[r][i] for r in leaves) for i in range(len(members))])
+    assert determined_hidden_cells(grid, lines, leaves, groups, values) == [], title
+    return sum(v in MARKERS for row in grid for v in row)
 
 
 def test_hidden_cells_cannot_be_computed_from_the_totals(login_as, ctx, admin_engine, dataset):
@@ -576,3 +594,53 @@ def test_form_page_and_links(login_as):
     assert "agsa" not in page  # only the user's partners are offered
     dashboard = client.get("/reports/dashboard").get_data(as_text=True)
     assert "/reports/monitoring" in dashboard
+
+
+#: The README's "Done when": the workbook for Q3/2013 as Management of the network (a demo account).
+README_URL = "/reports/monitoring.xlsx?period=2013&quarter=3&partner=all&state=all&cutoff=2013-12-31"
+
+
+def test_demo_network_management_downloads_q3_2013(app, ctx, client, admin_engine):
+    """Also every cell of the network workbook against the SQL counts, on the demo's 8 partners."""
+    from app.setup.demo import load_demo
+    from app.setup.demo_instance import ALL_PARTNERS, demo_accounts, demo_login
+    from tests.conftest import post_form
+
+    load_demo(ctx, clients=300, cases=800)
+    ctx.commit()
+    account = next(a for a in demo_accounts() if a[1] == "Management" and a[2] == ALL_PARTNERS)
+    assert account[0] == "network-management"
+    try:
+        password = demo_login(ctx, app.appbuilder.sm, *account)
+        response = post_form(client, "/login/", {"username": account[0], "password": password})
+        assert response.status_code == 302
+        book = workbook(client.get(README_URL))
+        persons = tables_of(book["Personen"])[0]["Beratene Personen"]  # German, the default
+        assert persons["columns"][-3:] == ["Mecklenburg-Vorpommern", "Sachsen-Anhalt", "Netzwerk gesamt"]
+        assert len(persons["columns"]) == 8 + 3
+        with admin_engine.connect() as conn:
+            counselled = conn.execute(text(COUNSELLED + "SELECT COUNT(*) FROM persons"),
+                                      {"s": date(2013, 7, 1), "e": date(2013, 9, 30)}).scalar()
+        assert counselled > 20  # Q3/2013 has demo data
+        assert persons["total"][-1] == (counselled, 100.0)
+        english = workbook(client.get(README_URL + "&lang=en"))
+        codes = tuple(ctx.execute(text("SELECT code FROM partner")).scalars())
+        with admin_engine.connect() as conn:
+            eu = dict(conn.execute(text("SELECT name_en, is_eu FROM country")).all())
+        rests = {"Citizenship (persons)": lambda label: "other EU member states" if eu[label] else "other third countries",
+                 "The 10 most frequent reference occupations (cases)": lambda label: "other reference occupations"}
+        window = {"s": date(2013, 7, 1), "e": date(2013, 9, 30)}
+        for sheet, title, query, label in SPECS:
+            table = tables_of(english[sheet])[0][title]
+            expected = sql_counts(admin_engine, query, label, window)
+            members = column_members(ctx, table["columns"], codes)
+            check_table(table, expected, members, rests.get(title))
+            assert_protected(title, table, expected, members)
+        cover = {r[0]: r[1] for r in book["Deckblatt"].iter_rows(values_only=True) if r and r[0]}
+        assert cover["Quartal"] == "Q3/2013" and cover["Berichtszeitraum"] == "01.07.2013 – 30.09.2013"
+    finally:
+        with admin_engine.begin() as conn:
+            ids = "SELECT id FROM ab_user WHERE username = 'network-management'"
+            conn.execute(text(f"DELETE FROM membership WHERE user_id IN ({ids})"))
+            conn.execute(text(f"DELETE FROM ab_user_role WHERE user_id IN ({ids})"))
+            conn.execute(text("DELETE FROM ab_user WHERE username = 'network-management'"))

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.exceptions import BadRequest, NotFound
 
 from app.catalogues.models import Country, ReferenceOccupation
@@ -26,6 +26,7 @@ from app.core.enums import (CHANNELS, CONTACT_KINDS, ENQUIRERS, GENDERS, NOTICE_
                             REFERRAL_SOURCES, STATES)
 from app.core.models import format_date
 from app.funding.models import FundingPeriod
+from app.partners.models import Partner
 from app.reports import monitoring_queries as queries
 from app.reports.scope import resolve_scope
 from app.reports.tables import HIDDEN_SECONDARY, Cell, Table
@@ -43,6 +44,7 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 class MonitoringScope:
     report: object  # ReportScope, its start and end narrowed to the quarter
     quarter: int | None
+    whole_network: bool = False  # the report covers every partner of the network
 
 
 def resolve_monitoring(session, args):
@@ -73,8 +75,10 @@ def resolve_monitoring(session, args):
         scope = resolve_scope(session, period, args.get("partner"), state, cutoff or None)
     except NotFound:
         raise BadRequest(_("No partner with this code among the partners whose figures you may see."))
+    whole_network = scope.state is None and len(scope.partners) == session.execute(
+        select(func.count(Partner.id))).scalar()
     if quarter == "all":
-        return MonitoringScope(scope, None)
+        return MonitoringScope(scope, None, whole_network)
     if found is None or found.start.year != found.end.year:
         raise BadRequest(_("A quarter can only be chosen together with a funding period of one calendar year."))
     number = int(quarter)
@@ -82,7 +86,8 @@ def resolve_monitoring(session, args):
     last = (date(first.year + 1, 1, 1) if number == 4 else date(first.year, 3 * number + 1, 1)) - timedelta(days=1)
     if last < found.start or first > found.end:
         raise BadRequest(_("Quarter %(q)s is not part of the funding period %(period)s.", q=number, period=found.name))
-    return MonitoringScope(replace(scope, start=max(first, scope.start), end=min(last, scope.end)), number)
+    return MonitoringScope(replace(scope, start=max(first, scope.start), end=min(last, scope.end)), number,
+                           whole_network)
 
 
 # ---------------------------------------------------------------- columns and tables
@@ -95,7 +100,7 @@ class Columns:
     lines: list  # [(part column indices, total column index)]: sums across a row
 
 
-def report_columns(scope):
+def report_columns(scope, whole_network=False):
     """Each partner; with several partners each state; with both states the total."""
     partners = list(scope.partners)
     labels = [p.name for p in partners]
@@ -111,7 +116,7 @@ def report_columns(scope):
             state_columns.append(len(labels) - 1)
             lines.append((parts, len(labels) - 1))
         if len(states) > 1:
-            labels.append(_("Network total") if scope.network_wide else _("Total"))
+            labels.append(_("Network total") if whole_network else _("Total"))
             members.append({p.id for p in partners})
             lines.append((state_columns, len(labels) - 1))
     return Columns(labels, members, lines)
@@ -169,7 +174,7 @@ def _is(*values):
 
 def build_sheets(session, monitoring, figures):
     """[(sheet name, [Table | (label, [values]) info lines])] in the order of the Auswertungsbericht."""
-    columns = report_columns(monitoring.report)
+    columns = report_columns(monitoring.report, monitoring.whole_network)
     t = Tables(columns)
     cases, persons, contacts = figures["cases"], figures["persons"], figures["contacts"]
     not_stated = _("not stated")

@@ -103,6 +103,10 @@ class Table:
             lines += [([cells[i] for cells in leaves], self.total[1][i]) for i in range(len(self.columns))]
         for parts, row in self.groups:
             lines += [([self.rows[p][1][i] for p in parts], self.rows[row][1][i]) for i in range(len(self.columns))]
+        if self.groups and self.total:  # the subtotals and the rows outside them add up to the total too
+            inside = {p for parts, _row in self.groups for p in parts}
+            top = [cells for position, (_, cells) in enumerate(self.rows) if position not in inside]
+            lines += [([cells[i] for cells in top], self.total[1][i]) for i in range(len(self.columns))]
         for parts, line_total in row_lines or ():
             for _, cells in self.rows + ([self.total] if self.total else []):
                 lines.append(([cells[i] for i in parts], cells[line_total]))
@@ -161,16 +165,16 @@ def _hide_determined(lines):
     """Hide, for each determined cell, the smallest shown cell of a line it is in; True if any."""
     changed = False
     for cell in determined_cells(lines):
-        for parts, total in lines:
-            members = parts + [total]
-            if any(c is cell for c in members):
-                shown = [c for c in parts if not c.hidden]
-                choice = min(shown, key=lambda c: (c.value == 0, c.value)) if shown else (
-                    total if not total.hidden else None)
-                if choice is not None:
-                    choice.hide_secondary()
-                    changed = True
-                    break
+        if not cell.hidden or not any(c is cell for c in determined_cells(lines)):
+            continue  # protected meanwhile by a cell hidden for another one
+        lines_of_cell = [line for line in lines if any(c is cell for c in line[0] + [line[1]])]
+        # Failing a shown cell in its own lines, one in any line with hidden cells (always progress).
+        for candidates in (lines_of_cell, [line for line in lines if any(c.hidden for c in line[0])]):
+            shown = [c for parts, total in candidates for c in parts + [total] if not c.hidden]
+            if shown:
+                min(shown, key=lambda c: (c.value == 0, c.value)).hide_secondary()
+                changed = True
+                break
     return changed
 
 
