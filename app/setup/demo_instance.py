@@ -62,7 +62,7 @@ def _logins(session, sm):
     rows = []
     for username, role, partner in demo_accounts():
         password = demo_login(session, sm, username, role, partner)
-        rows.append((username, password, role, partner or "—"))
+        rows.append((username, password, role, "all partners" if partner == ALL_PARTNERS else partner or "—"))
     return rows
 
 
