@@ -162,6 +162,8 @@ def _register_reports(appbuilder):
                         category="Reports", category_label=_l("Reports"))
     appbuilder.add_link("Management summary", label=_l("Management summary (PDF)"),
                         href="/reports/summary.pdf", icon="fa-file-pdf-o", category="Reports")
+    appbuilder.add_link("Monitoring workbook", label=_l("Monitoring workbook (Excel)"),
+                        href="/reports/monitoring", icon="fa-file-excel-o", category="Reports")
     appbuilder.add_view_no_menu(ConfirmationView)
     from app.clients.art15 import may_produce_on_page
     from app.clients.art15_views import Art15View

@@ -164,7 +164,8 @@ def test_reports_menu_for_management_only(app, make_user):
 
     exports = {"/exports/cases.csv", "/exports/cases.xlsx"}
     reports = menu_for("t_mgmt", "Management")["Reports"]
-    assert {child["url"] for child in reports["childs"]} == {"/reports/dashboard", "/reports/summary.pdf"} | exports
+    assert {child["url"] for child in reports["childs"]} == {"/reports/dashboard", "/reports/summary.pdf",
+                                                             "/reports/monitoring"} | exports
     staff_reports = menu_for("t_staff", "Staff")["Reports"]
     assert {child["url"] for child in staff_reports["childs"]} == exports
 

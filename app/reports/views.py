@@ -6,17 +6,20 @@ restricts every query underneath, so the views hold no scope code of their own.
 """
 from datetime import date
 
-from flask import current_app, request
+from flask import current_app, request, send_file
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
+from werkzeug.exceptions import BadRequest
 
 from app.core.enums import STATES
 from app.extensions import db
 from app.funding.models import FundingPeriod
 from app.reports.caselist import case_rows, listing_pages
 from app.reports.confirmation import RTL, letter_languages, load_confirmation
+from app.reports.monitoring import XLSX_MIMETYPE, resolve_monitoring, write_workbook
+from app.reports.monitoring_queries import monitoring_figures
 from app.reports.rendering import css_string, pdf_response, render_pdf, wants_pdfa
 from app.reports.scope import resolve_scope
 from app.reports.summary import build_summary
@@ -46,7 +49,9 @@ class ReportsView(BaseView):
     route_base = "/reports"
     default_view = "dashboard"
     class_permission_name = REPORTS
-    method_permission_name = {"dashboard": "read", "summary": "read", "case_list": "read"}
+    # The monitoring workbook is for Management and the network Admin only (not PartnerAdmin, Staff).
+    method_permission_name = {"dashboard": "read", "summary": "read", "case_list": "read",
+                              "monitoring_form": "monitor", "monitoring": "monitor"}
 
     @expose("/dashboard")
     @has_access
@@ -90,6 +95,35 @@ class ReportsView(BaseView):
                 page_label=css_string(_("Page") + " "), of_label=css_string(" " + _("of") + " "),
             )
         return pdf_response(data, "cases.pdf")
+
+
+    @expose("/monitoring")
+    @has_access
+    def monitoring_form(self):
+        """The GET form of the monitoring workbook (it changes nothing)."""
+        use_aggregate_scope()
+        periods = db.session.execute(select(FundingPeriod).order_by(FundingPeriod.start)).scalars().all()
+        return self.render_template("reports/monitoring.html", periods=periods, partners=selectable_partners("aggregate"),
+                                    states=STATES.choices(), args=request.args)
+
+    @expose("/monitoring.xlsx")
+    @has_access
+    def monitoring(self):
+        """The quarterly monitoring workbook (app/reports/monitoring.py); bad parameters are a 400."""
+        use_aggregate_scope()
+        lang = _language()
+        with force_locale(lang):
+            try:
+                chosen = resolve_monitoring(db.session, request.args)
+            except BadRequest as error:
+                return self.render_template("error.html", status=400, message=error.description), 400
+            handle = write_workbook(db.session, chosen, monitoring_figures(db.session, chosen.report))
+        period = chosen.report.period.code if chosen.report.period else "all"
+        quarter = f"-q{chosen.quarter}" if chosen.quarter else ""
+        response = send_file(handle, mimetype=XLSX_MIMETYPE, as_attachment=True,
+                             download_name=f"monitoring-{period}{quarter}.xlsx")
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
 
 
 class ConfirmationView(BaseView):

@@ -102,9 +102,10 @@ FAB_ROLES = {
              "Reports", *_EXPORT_MENUS),
     "Management": _SELF_SERVICE
     + _read(TRAININGS, FUNDING, PARTNERS, FUNDING_PERIODS, CATALOGUES, REPORTS, EXPORTS)
+    + [[f"^{REPORTS}$", "^can_monitor$"]]  # the funders' monitoring workbook (Management, Admin)
     + _menus("Network", "Partners", "Funding periods", "Funding", "Trainings", "Catalogues",
              "Reference occupations", "Competent bodies", "Countries", "Reports", "Dashboard",
-             "Management summary", *_EXPORT_MENUS),
+             "Management summary", "Monitoring workbook", *_EXPORT_MENUS),
     # Not logged in: no permission at all (the login pages are FAB's public endpoints). Declared here
     # like the other roles, so that a REST request's ``is_item_public`` reads no role from the database
     # (app.security.manager.IqSecurityManager.is_item_public).

@@ -17,14 +17,33 @@ DEMO_CLIENTS = 2000
 DEMO_CASES = 5000
 DEMO_PARTNERS = ("migra", "caritas-md", "spi")  # spi: receives the demo referral (README)
 PARTNER_ROLES = ("PartnerAdmin", "Staff", "Management")
+ALL_PARTNERS = "all"  # Management of the whole network (the coordinator's monitoring workbook)
 
 
 def demo_accounts():
-    """(username, role, partner code or None) of the logins the demo instance creates."""
-    accounts = [("admin", "Admin", None)]
+    """(username, role, partner code, ALL_PARTNERS or None) of the logins the demo instance creates."""
+    accounts = [("admin", "Admin", None), ("network-management", "Management", ALL_PARTNERS)]
     for code in DEMO_PARTNERS:
         accounts += [(f"{code}-{role.lower()}", role, code) for role in PARTNER_ROLES]
     return accounts
+
+
+def demo_login(session, sm, username, role, partner):
+    """Create one demo account (or give it a new password); returns its password."""
+    from sqlalchemy import select
+
+    from app.partners.models import Partner
+    from app.security.users import create_user, random_password, reset_password
+
+    password = random_password()
+    user = sm.find_user(username=username)
+    if user is None:
+        codes = ([partner] if partner != ALL_PARTNERS else
+                 list(session.execute(select(Partner.code).order_by(Partner.id)).scalars())) if partner else []
+        create_user(session, sm, username, password, role, codes, first_name="Demo", last_name=username)
+    else:
+        reset_password(session, sm, user, password)
+    return password
 
 
 def _fresh_default_database():
@@ -40,18 +59,10 @@ def _fresh_default_database():
 
 
 def _logins(session, sm):
-    from app.security.users import create_user, random_password, reset_password
-
     rows = []
     for username, role, partner in demo_accounts():
-        password = random_password()
-        user = sm.find_user(username=username)
-        if user is None:
-            create_user(session, sm, username, password, role, [partner] if partner else [],
-                        first_name="Demo", last_name=username)
-        else:
-            reset_password(session, sm, user, password)
-        rows.append((username, password, role, partner or "—"))
+        password = demo_login(session, sm, username, role, partner)
+        rows.append((username, password, role, "all partners" if partner == ALL_PARTNERS else partner or "—"))
     return rows
 
 
