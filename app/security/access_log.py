@@ -63,6 +63,11 @@ def note_export(description):
 
 
 def _actor():
+    from app.security.view_as import access_log_actor
+
+    viewing = access_log_actor()  # "view as": the real person who saw the data, naming the target
+    if viewing is not None:
+        return viewing
     user = getattr(g, "user", None)
     if user is not None and getattr(user, "is_authenticated", False):
         return user.id, user.username[:100]
@@ -79,8 +84,11 @@ def write_pending(response):
 
     if response.status_code >= 400:
         return response  # nothing was shown
+    from app.security.view_as import log_phase
+
     try:
-        _insert_rows(db, clients, exports)
+        with log_phase():  # "view as": the log rows in a writable transaction of their own
+            _insert_rows(db, clients, exports)
     except Exception:
         db.session.rollback()
         log.error("access log could not be written, page withheld (503): path=%s user=%s clients=%s",
