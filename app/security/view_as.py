@@ -149,7 +149,10 @@ def end(sm, real, reason):
         sm.session.add(real)
         sm.session.flush()
     if target is not None:
-        write_audit(sm.session, real, target, END, {"reason": reason})
+        from app.security.scoping import scope_for_user
+
+        # Under the real user's scope: at logout, Flask-Login has already forgotten the user.
+        write_audit(sm.session, real, target, END, {"reason": reason}, scope=scope_for_user(sm.session, real))
     sm.session.commit()
     log.info("view-as ended (%s): %s", reason, real.username)
     return target.username if target is not None else ""
@@ -294,9 +297,11 @@ def write_audit(session_, real, target, action, values, scope=None):
     new = dict(values, view_as=target.username, real_user=real.username)
     rid, now = request_id(), utcnow()
     if scope is not None:
+        from sqlalchemy.orm import scoped_session
+
         from app.security.scoping import sync_database_scope
 
-        sync_database_scope(session_, scope)
+        sync_database_scope(session_() if isinstance(session_, scoped_session) else session_, scope)
     rows = [{"at": now, "user_id": real.id, "actor": real.username[:100], "action": action,
              "table_name": "ab_user", "record_id": str(target.id), "partner_id": partner,
              "old_values": None, "new_values": new, "request_id": rid} for partner in partners]
@@ -331,8 +336,10 @@ def _record_page(response):
             db.session.commit()
     except Exception:
         log.error("view-as page could not be audited, page withheld: %s", request.path, exc_info=True)
+        from flask import make_response
+
         response.close()
-        return jsonify(message=_("The page could not be recorded, so it is not shown.")), 503
+        return make_response(jsonify(message=_("The page could not be recorded, so it is not shown.")), 503)
     return response
 
 
