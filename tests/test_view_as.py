@@ -456,3 +456,40 @@ def test_a_target_deactivated_meanwhile_ends_the_view(login_as, client, people, 
     ctx.commit()
     page = client.get("/clientview/list/").get_data(as_text=True)
     assert "iq-view-as-banner" not in page and "Spiberger" in page
+
+
+@pytest.mark.parametrize("target", ["staff", "mgmt"])
+def test_every_menu_page_and_document_answers_as_for_the_target(login_as, client, people, factories, app, target):
+    """The read-only transaction disturbs no reading: every page of the target's menus, the summary PDF and
+    a confirmation letter answer exactly as they do in the target's own session."""
+    case = factories.case(client=factories.client("migra"))
+    own = app.test_client()
+    post_form(own, "/login/", {"username": {"staff": "t_staff_migra", "mgmt": "t_mgmt_migra"}[target],
+                               "password": PASSWORD})
+    login_as("t_admin", "Admin")
+    _start(client, people[target])
+    home = client.get("/").get_data(as_text=True)
+    links = sorted(set(re.findall(r'href="(/[a-z][^"#?]*)"', home)) - {"/logout/"})
+    assert len(links) > 5
+    urls = links + ["/reports/summary.pdf?period=2013&partner=all&state=all", f"/cases/{case.id}/confirmation.pdf"]
+    seen = {url: client.get(url) for url in urls}
+    assert all(r.status_code < 500 for r in seen.values()), {u: r.status_code for u, r in seen.items()}
+    assert {u: r.status_code for u, r in seen.items()} == {u: own.get(u).status_code for u in urls}
+    assert seen[f"/cases/{case.id}/confirmation.pdf"].status_code == (200 if target == "staff" else 403)
+
+
+def test_a_letter_while_viewing_as_is_the_targets_and_logged_for_the_admin(login_as, client, people, factories, ctx):
+    from pypdf import PdfReader
+
+    mine = factories.case(client=factories.client("migra", last_name="Briefmann"))
+    other = factories.case(client=factories.client("spi"))
+    login_as("t_admin", "Admin")
+    admin = _user_id(ctx, "t_admin")
+    _start(client, people["staff"])
+    assert client.get(f"/cases/{other.id}/confirmation.pdf").status_code == 404
+    letter = client.get(f"/cases/{mine.id}/confirmation.pdf")
+    assert letter.status_code == 200
+    assert "Briefmann" in "".join(p.extract_text() for p in PdfReader(io.BytesIO(letter.get_data())).pages)
+    ctx.rollback()
+    reads = ctx.scalars(select(AccessLogEntry).where(AccessLogEntry.client_id == mine.client_id)).all()
+    assert [(r.user_id, r.actor) for r in reads] == [(admin, "t_admin [view-as t_staff_migra]")]
