@@ -349,6 +349,18 @@ def test_the_database_refuses_writes_that_pass_the_gate(login_as, client, people
     assert outcome["orm"] == "ViewAsReadOnly"
     assert outcome["sql"] in ("OperationalError", "InternalError")  # sqlite query_only / PG read-only
     assert _snapshot(ctx) == before
+
+    def careless():  # a writing view that does not catch: the refusal is the gate's 403
+        current_user.is_authenticated  # noqa: B018
+        db.session.get(Client, people["migra_client"]).gender = "male"
+        db.session.commit()
+        return jsonify(written=True)
+
+    monkeypatch.setitem(app.view_functions, "health.health_check", careless)
+    refused = client.get("/health", headers={"Accept": "application/json"})
+    assert refused.status_code == 403 and "read only" in refused.get_json()["message"]
+    assert _snapshot(ctx) == before
+    monkeypatch.setitem(app.view_functions, "health.health_check", writer)
     _end(client)
     assert client.get("/health").get_json() == {"orm": "written", "sql": "written"}  # the admin again
 

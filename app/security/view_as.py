@@ -378,6 +378,14 @@ def _refused():
     return _answer(403, message)
 
 
+def _refused_write(error):
+    """A write that got past the gate and was stopped by the flush guard: the same 403."""
+    from app.extensions import db
+
+    db.session.rollback()
+    return _refused()
+
+
 def banner():
     """For the base template: the view-as in progress (or None)."""
     return current()
@@ -386,5 +394,5 @@ def banner():
 def init_app(app):
     app.before_request(_refuse_writes)
     app.after_request(_record_page)
-    app.register_error_handler(ViewAsReadOnly, lambda error: _refused())
+    app.register_error_handler(ViewAsReadOnly, _refused_write)
     app.jinja_env.globals["iq_view_as"] = banner
