@@ -207,7 +207,6 @@ def _resolve(sm, real, target_id, stamp, drop):
     full_name = (target.get_full_name() or "").strip()
     label = f"{full_name} ({target.username})" if full_name and full_name != target.username else target.username
     g.iq_view_as = ViewAs(real.id, real.username, target.id, target.username, label)
-    g.iq_view_as_real = real
     return target
 
 
