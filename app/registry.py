@@ -123,6 +123,15 @@ def _register_security(appbuilder):
                         icon="fa-users", category="Administration", category_label=_l("Administration"),
                         category_icon="fa-cogs")
     hide_stock_security_menu(appbuilder)
+    # "View as" (read-only, audited): the routes, the button's check and the one write gate.
+    from flask import current_app
+
+    from app.security import view_as
+    from app.security.view_as_views import ViewAsView, offer
+
+    appbuilder.add_view_no_menu(ViewAsView)
+    current_app.jinja_env.globals["view_as_offer"] = offer
+    view_as.init_app(current_app)
 
 
 STOCK_SECURITY_MENU = "Security"

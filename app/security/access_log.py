@@ -71,6 +71,11 @@ def note_export(description):
 
 
 def _actor():
+    from app.security.view_as import access_log_actor
+
+    viewing = access_log_actor()  # "view as": the real person who saw the data, naming the target
+    if viewing is not None:
+        return viewing
     user = getattr(g, "user", None)
     if user is not None and getattr(user, "is_authenticated", False):
         return user.id, user.username[:100]
@@ -89,6 +94,8 @@ def write_pending(response):
         return response  # nothing was shown
     from flask import current_app
 
+    from app.security.view_as import log_phase
+
     engine = db.engine
     if batched(current_app, engine):
         writer = _writer_for(current_app, engine)
@@ -96,10 +103,11 @@ def write_pending(response):
             log.error("access log not being written (%d rows queued), page withheld (503): path=%s user=%s "
                       "clients=%s", len(writer.rows), request.path, _actor()[1], sorted(clients or ()))
             return _withheld(response)
-        writer.add(_queued_rows(clients, exports))
+        writer.add(_queued_rows(clients, exports))  # its own connection: "view as" read-only does not apply
         return response
     try:
-        _insert_rows(db, clients, exports)
+        with log_phase():  # "view as": the log rows in a writable transaction of their own
+            _insert_rows(db, clients, exports)
     except Exception:
         db.session.rollback()
         log.error("access log could not be written, page withheld (503): path=%s user=%s clients=%s",

@@ -19,14 +19,14 @@ _SKIP_PREFIXES = ("ab_",)
 _SKIP_TABLES = {"audit_event", "access_log", "alembic_version"}
 _USER_TABLE = "ab_user"
 # Secrets never enter the audit trail: a change of one is recorded as "changed", never its value.
-_REDACTED = {"password", "security_stamp"}
+_REDACTED = {"password", "security_stamp", "view_as_stamp"}
 _SECRET_WORDS = ("password", "stamp", "secret", "token")
 CHANGED = "changed"
 # Account bookkeeping that changes on every login: no event of its own.
 # The security stamp (app.security.sessions) changes at every login and logout; the changes that
 # matter with it (password, active) are recorded themselves.
 _USER_NOISE = {"last_login", "login_count", "fail_login_count", "changed_on", "created_on", "changed_by_fk",
-               "created_by_fk", "security_stamp"}
+               "created_by_fk", "security_stamp", "view_as_stamp"}
 
 
 def request_id():

@@ -32,7 +32,9 @@ Change = namedtuple("Change", "field label old new")
 ACTIONS = {"insert": _l("created"), "update": _l("changed"), "delete": _l("deleted"),
            "art15": _l("Art. 15 report produced"),  # app.clients.art15.record_production
            "erase": _l("erased (anonymised)"),  # app.clients.erasure
-           "withdraw": _l("withdrawn (consent)")}  # app.security.audit._named_action
+           "withdraw": _l("withdrawn (consent)"),  # app.security.audit._named_action
+           # app.security.view_as: start, end and each page seen while viewing as the user
+           "viewas": _l("view as: started"), "viewend": _l("view as: ended"), "viewpage": _l("view as: page seen")}
 ERASED = _l("erased")
 
 # Tables without a UI view of their own.

@@ -12,6 +12,7 @@ from flask_login import current_user, user_logged_in
 
 from app.security import sessions
 from app.security import stock_views
+from app.security import view_as
 from app.security.account import IqAuthDBView, IqResetMyPasswordView, IqSecurityApi
 from app.security.scoping import adopt_request_user, resolving_user
 
@@ -42,7 +43,9 @@ class IqSecurityManager(SecurityManager):
 
     def _stamp_claims(self, identity):
         user = self.get_user_by_id(int(identity))
-        return {sessions.CLAIM: sessions.ensure_stamp(user)} if user is not None else {}
+        if user is None:
+            return {}
+        return {sessions.CLAIM: sessions.ensure_stamp(user), **view_as.token_claims(user)}
 
     def has_access(self, permission_name, view_name):
         """FAB's check, answered once per request and (user, permission, view).
@@ -108,7 +111,9 @@ class IqSecurityManager(SecurityManager):
         with resolving_user():
             user = super().load_user(pk)
         if user is not None and sessions.matches(session.get(sessions.SESSION_KEY), user):
+            user = view_as.resolve_session_user(self, user)  # the target while viewing as (read-only)
             adopt_request_user(self.session, user)
+            view_as.enforce_on(self.session)
             return user
         return None
 
@@ -117,8 +122,12 @@ class IqSecurityManager(SecurityManager):
         with resolving_user():
             user = self.get_user_by_id(int(jwt_data["sub"]))
         if user is not None and user.is_active and sessions.matches(jwt_data.get(sessions.CLAIM), user):
+            user = view_as.resolve_token_user(self, user, jwt_data)
+            if user is None:
+                return None
             g.user = user
             adopt_request_user(self.session, user)
+            view_as.enforce_on(self.session)
             return user
         return None
 
@@ -130,7 +139,9 @@ class IqSecurityManager(SecurityManager):
             sessions.remember_in_session(self.get_user_by_id(int(userid)))
 
     def on_user_logout(self, user):
-        """Logout is logout everywhere: all sessions and tokens of the user end."""
+        """Logout is logout everywhere: all sessions and tokens of the user end (and a view-as of the
+        session with them; the logout runs as the real user, ``view_as.EXIT_ENDPOINTS``)."""
+        view_as.end(self, user, "logout")
         self.logout_everywhere(user)
 
     def logout_everywhere(self, user):

@@ -111,6 +111,7 @@ class PartnerUserView(IqModelView):
     include_route_methods = {"list", "show", "add", "edit"}
     base_filters = [["id", UsersInScope, lambda: None]]
     base_order = ("username", "asc")
+    show_template = "security/user_show.html"  # the "View as" button (app/security/view_as.py)
 
     list_title = _l("Users")
     show_title = _l("User")
