@@ -8,15 +8,20 @@ from app.security.models import AccessLogEntry
 from tests.api_support import ADMIN, STAFF, rows
 
 
-@pytest.fixture(autouse=True, params=["in_request", "batched"])
+@pytest.fixture(autouse=True)
 def writes(request, app, monkeypatch):
-    """Every read path in both ways of writing (app/security/access_log.py): in the request's
-    transaction, and queued for the process's batch writer (the default on PostgreSQL)."""
+    """How the log is written (app/security/access_log.py): in the request's transaction, or queued
+    for the process's batch writer (the default on PostgreSQL); ``BOTH`` runs a test in each."""
     from app.security import access_log
 
-    monkeypatch.setitem(app.config, "ACCESS_LOG_WRITES", request.param)
-    yield request.param
+    mode = getattr(request, "param", "in_request")
+    monkeypatch.setitem(app.config, "ACCESS_LOG_WRITES", mode)
+    yield mode
     access_log.flush()  # nothing queued leaks into the next test
+
+
+BOTH = pytest.mark.parametrize("writes", ["in_request", "batched"], indirect=True)
+BATCHED = pytest.mark.parametrize("writes", ["batched"], indirect=True)
 
 
 def _rows(ctx):
@@ -31,6 +36,7 @@ def _logged(ctx):
     return sorted((r.client_id, r.path, r.actor) for r in _rows(ctx))
 
 
+@BOTH
 @pytest.mark.parametrize("page", ["show", "edit"])
 def test_client_page_is_logged(page, login_as, factories, ctx):
     web = login_as("t_staff", "Staff", ("migra",))
@@ -42,6 +48,7 @@ def test_client_page_is_logged(page, login_as, factories, ctx):
     assert row.partner_id == record.partner_id and row.user_id is not None
 
 
+@BOTH
 def test_another_partners_client_is_404_and_not_logged(login_as, factories, ctx):
     web = login_as("t_staff", "Staff", ("migra",))
     other = factories.client(partner="genres")
@@ -49,6 +56,7 @@ def test_another_partners_client_is_404_and_not_logged(login_as, factories, ctx)
     assert _logged(ctx) == []
 
 
+@BOTH
 def test_api_client_get_and_list_are_logged(client, api_token, factories, ctx):
     headers = api_token(*STAFF)
     first, second = factories.client(partner="migra"), factories.client(partner="migra")
@@ -60,6 +68,7 @@ def test_api_client_get_and_list_are_logged(client, api_token, factories, ctx):
     assert sorted(listed) == sorted([(first.id, "/api/v1/client/"), (second.id, "/api/v1/client/")])
 
 
+@BOTH
 def test_api_case_get_and_list_log_the_client(client, api_token, factories, ctx):
     headers = api_token(*STAFF)
     case = factories.case(partner="migra")
@@ -69,6 +78,7 @@ def test_api_case_get_and_list_log_the_client(client, api_token, factories, ctx)
                                    (case.client_id, "/api/v1/case/", "t_staff")])
 
 
+@BOTH
 def test_confirmation_letter_is_logged(login_as, factories, ctx):
     web = login_as("t_staff", "Staff", ("migra",))
     case = factories.case(partner="migra")
@@ -77,6 +87,7 @@ def test_confirmation_letter_is_logged(login_as, factories, ctx):
     assert _logged(ctx) == [(case.client_id, path, "t_staff")]
 
 
+@BOTH
 def test_export_with_names_writes_one_row_with_its_filter(login_as, factories, ctx):
     web = login_as("t_staff", "Staff", ("migra",))
     for _ in range(3):
@@ -88,6 +99,7 @@ def test_export_with_names_writes_one_row_with_its_filter(login_as, factories, c
     assert "period=all" in row.detail and row.partner_id == factories.partner("migra").id
 
 
+@BOTH
 def test_export_without_names_is_not_logged(login_as, factories, ctx):
     web = login_as("t_mgmt", "Management", ("migra",))
     factories.case(partner="migra")
@@ -95,6 +107,7 @@ def test_export_without_names_is_not_logged(login_as, factories, ctx):
     assert _logged(ctx) == []
 
 
+@BOTH
 def test_log_is_append_only(login_as, factories, ctx):
     web = login_as("t_staff", "Staff", ("migra",))
     record = factories.client(partner="migra")
@@ -109,6 +122,7 @@ def test_log_is_append_only(login_as, factories, ctx):
     assert _logged(ctx) == [(record.id, f"/clientview/show/{record.id}", "t_staff")]
 
 
+@BOTH
 def test_access_log_api_scope(client, api_token, login_as, factories, ctx):
     own, other = factories.client(partner="migra"), factories.client(partner="genres")
     reader = api_token(*ADMIN)
@@ -127,6 +141,7 @@ def test_access_log_api_scope(client, api_token, login_as, factories, ctx):
     assert client.delete(f"/api/v1/access_log/{foreign.id}", headers=reader).status_code == 405
 
 
+@BOTH
 def test_client_list_logs_every_client_on_the_page(login_as, factories, ctx):
     web = login_as("t_staff", "Staff", ("migra",))
     shown = [factories.client(partner="migra") for _ in range(3)]
@@ -138,6 +153,7 @@ def test_client_list_logs_every_client_on_the_page(login_as, factories, ctx):
     assert len([r for r in _logged(ctx) if r[1] == "/clientview/list/"]) == 4  # one more: the page's client
 
 
+@BOTH
 @pytest.mark.parametrize("page", ["show", "edit"])
 def test_case_page_logs_its_client(page, login_as, factories, ctx):
     web = login_as("t_staff", "Staff", ("migra",))
@@ -148,6 +164,7 @@ def test_case_page_logs_its_client(page, login_as, factories, ctx):
     assert {cid for cid, _p, _a in _logged(ctx)} == {case.client_id}
 
 
+@BOTH
 def test_case_and_contact_lists_log_the_clients_they_name(login_as, factories, ctx):
     web = login_as("t_staff", "Staff", ("migra",))
     case = factories.case(partner="migra")
@@ -163,6 +180,7 @@ def test_case_and_contact_lists_log_the_clients_they_name(login_as, factories, c
                                    (case.client_id, f"/contactview/show/{contact.id}", "t_staff")])
 
 
+@BOTH
 def test_another_partners_case_page_is_404_and_not_logged(login_as, factories, ctx):
     web = login_as("t_staff", "Staff", ("migra",))
     other = factories.case(partner="genres")
@@ -187,8 +205,6 @@ def broken_log(monkeypatch):
 
 
 def test_page_is_withheld_when_its_reading_cannot_be_logged(broken_log, writes, login_as, factories, ctx, caplog):
-    if writes == "batched":
-        pytest.skip("batched: see test_batched_writes_that_fail_withhold_the_next_pages")
     web = login_as("t_staff", "Staff", ("migra",))
     record = factories.client(partner="migra", last_name="Unloggable")
     response = web.get(f"/clientview/show/{record.id}")
@@ -202,8 +218,6 @@ def test_page_is_withheld_when_its_reading_cannot_be_logged(broken_log, writes, 
 
 
 def test_api_answer_is_withheld_when_its_reading_cannot_be_logged(broken_log, writes, client, api_token, factories):
-    if writes == "batched":
-        pytest.skip("batched: see test_batched_writes_that_fail_withhold_the_next_pages")
     headers = api_token(*STAFF)
     record = factories.client(partner="migra", last_name="Unloggable")
     response = client.get(f"/api/v1/client/{record.id}", headers=headers)
@@ -221,8 +235,6 @@ def test_commit_mode_and_one_statement_per_request(mode, writes, app, login_as, 
 
     from app.extensions import db
 
-    if writes == "batched":
-        pytest.skip("in-request writes only; batched: test_batched_rows_are_one_statement_outside_the_request")
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         pytest.skip("synchronous_commit is a PostgreSQL setting")
     monkeypatch.setitem(app.config, "ACCESS_LOG_COMMIT", mode)
@@ -247,11 +259,7 @@ def test_commit_mode_and_one_statement_per_request(mode, writes, app, login_as, 
         assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
 
 
-def _batched_only(writes):
-    if writes != "batched":
-        pytest.skip("batched writes only")
-
-
+@BATCHED
 def test_batched_rows_are_one_statement_outside_the_request(writes, app, login_as, factories, ctx):
     """Batched: the request itself runs no log statement; the writer writes every queued row of
     several requests in ONE INSERT, taking each client's partner from the client row."""
@@ -260,7 +268,7 @@ def test_batched_rows_are_one_statement_outside_the_request(writes, app, login_a
     from app.extensions import db
     from app.security import access_log
 
-    _batched_only(writes)
+    assert writes == "batched"
     web = login_as("t_staff", "Staff", ("migra",))
     shown = [factories.client(partner="migra") for _ in range(3)]
     access_log.flush()
@@ -289,11 +297,12 @@ def test_batched_rows_are_one_statement_outside_the_request(writes, app, login_a
         (c.id, c.partner_id, f"/clientview/show/{c.id}") for c in shown)
 
 
+@BATCHED
 def test_batched_rows_are_written_by_the_writer_thread(writes, app, login_as, factories, ctx):
     """Nobody calls flush(): the process's writer thread writes the queue within its interval."""
     import time
 
-    _batched_only(writes)
+    assert writes == "batched"
     web = login_as("t_staff", "Staff", ("migra",))
     record = factories.client(partner="migra")
     assert web.get(f"/clientview/show/{record.id}").status_code == 200
@@ -305,13 +314,14 @@ def test_batched_rows_are_written_by_the_writer_thread(writes, app, login_as, fa
     assert [(r.client_id, r.partner_id) for r in rows(ctx, AccessLogEntry)] == [(record.id, record.partner_id)]
 
 
+@BATCHED
 def test_batched_writes_that_fail_withhold_the_next_pages(broken_log, writes, client, api_token, login_as,
                                                           factories, ctx, caplog):
     """Batched and fail-closed: once a write fails, every later page with personal data is withheld
     (503) until a write succeeds; the rows of the page already sent stay queued and are written then."""
     from app.security import access_log
 
-    _batched_only(writes)
+    assert writes == "batched"
     web = login_as("t_staff", "Staff", ("migra",))
     first = factories.client(partner="migra", last_name="Sentbefore")
     later = factories.client(partner="migra", last_name="Unloggable")
@@ -333,13 +343,14 @@ def test_batched_writes_that_fail_withhold_the_next_pages(broken_log, writes, cl
     assert web.get(f"/clientview/show/{later.id}").status_code == 200
 
 
+@BATCHED
 def test_batched_queue_is_written_at_exit(writes, app, login_as, factories, ctx):
     """A worker's graceful exit writes what is queued (gunicorn's worker_exit hook and atexit call
     the same function)."""
     from app.extensions import db
     from app.security import access_log
 
-    _batched_only(writes)
+    assert writes == "batched"
     web = login_as("t_staff", "Staff", ("migra",))
     record = factories.client(partner="migra")
     with app.app_context():
