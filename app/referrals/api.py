@@ -3,23 +3,19 @@
 A referral answers with what its side may know: the receiver the carried fields (and, once it has
 accepted, its own new client and case); the sender its own client and case — never the receiver's.
 """
-from flask import g, request
+from flask import request
 from flask_appbuilder.api import BaseApi, expose, protect
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.core.errors import ScopeError
-from app.core.refusals import REFUSED, refusal_for
+from app.core.refusals import refusal_for
 from app.extensions import db
 from app.referrals import handover, service
 from app.referrals.models import Referral
+from app.referrals.views import user_or_none
 from app.security.roles import REFERRALS
 from app.security.scoping import current_scope
-
-
-def _user():
-    user = getattr(g, "user", None)
-    return user if getattr(user, "is_authenticated", False) else None
 
 
 def as_json(referral, direction, payload=None, intake=None, consent_ok=None):
@@ -61,16 +57,13 @@ class ReferralApi(BaseApi):
         return rows
 
     def _step(self, step, *args, **kwargs):
-        try:
-            result = step(db.session, _user(), *args, **kwargs)
-            db.session.commit()
+        result, error = service.run_step(db.session, user_or_none(), step, *args, **kwargs)
+        if error is None:
             return result, None
-        except REFUSED as error:
-            db.session.rollback()
-            if isinstance(error, ScopeError):
-                return None, self.response_404()
-            refusal = refusal_for(error, where="in a referral (API)")
-            return None, self.response(refusal.status, **refusal.as_json())
+        if isinstance(error, ScopeError):
+            return None, self.response_404()
+        refusal = refusal_for(error, where="in a referral (API)")
+        return None, self.response(refusal.status, **refusal.as_json())
 
     def _body(self):
         body = request.get_json(silent=True)

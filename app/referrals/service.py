@@ -169,6 +169,21 @@ def refer(session, user, client, to_partner, offer, reason, case=None):
     return referral
 
 
+def run_step(session, user, step, *args, **kwargs):
+    """One step (refer, accept, decline, withdraw) in one transaction, for the inbox and the API alike:
+    ``(result, None)`` once committed, or ``(None, error)`` rolled back; the caller answers the error
+    (a ``ScopeError``: another partner's record, 404; any other refusal through ``refusal_for``)."""
+    from app.core.refusals import REFUSED
+
+    try:
+        result = step(session, user, *args, **kwargs)
+        session.commit()
+        return result, None
+    except REFUSED as error:
+        session.rollback()
+        return None, error
+
+
 def _referral(session, pk):
     referral = session.scalars(select(Referral).where(Referral.id == _as_id(pk, "id"))).first()
     if referral is None:

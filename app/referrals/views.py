@@ -13,7 +13,7 @@ from app.cases.models import Case
 from app.clients.consent import NEW_CONSENT_MANNERS_ENUM
 from app.clients.models import Client
 from app.core.errors import ScopeError
-from app.core.refusals import REFUSED, refusal_for
+from app.core.refusals import refusal_for
 from app.extensions import db
 from app.referrals import handover, service
 from app.referrals.models import AGE_BAND_LABELS, REFERRAL_OFFERS
@@ -21,22 +21,19 @@ from app.security.roles import REFERRALS
 from app.security.scoping import log_denied
 
 
-def _user():
+def user_or_none():
     user = getattr(g, "user", None)
     return user if getattr(user, "is_authenticated", False) else None
 
 
 def run_step(step, *args, **kwargs):
     """One step in one transaction: (result, None) or (None, Refusal); another partner's record → 404."""
-    try:
-        result = step(db.session, _user(), *args, **kwargs)
-        db.session.commit()
+    result, error = service.run_step(db.session, user_or_none(), step, *args, **kwargs)
+    if error is None:
         return result, None
-    except REFUSED as error:
-        db.session.rollback()
-        if isinstance(error, ScopeError):
-            abort(404)
-        return None, refusal_for(error, where="in a referral")
+    if isinstance(error, ScopeError):
+        abort(404)
+    return None, refusal_for(error, where="in a referral")
 
 
 class ReferralView(BaseView):
@@ -137,7 +134,7 @@ class BadgeLabel:
         for users who are Staff at some partner; the network Admin processes no inbox: no badge."""
         from app.security.scoping import current_scope
 
-        if _user() is None:
+        if user_or_none() is None:
             return 0
         cached = g.get("_iq_referral_badge")
         if cached is None:

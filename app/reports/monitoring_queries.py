@@ -13,18 +13,13 @@ period, ending at the cut-off date at the latest): a case opened in the window (
 or a case opened earlier with a contact dated in the window (follow-up of earlier counselling). The
 persons counselled are the clients of those cases.
 """
-from concurrent.futures import ThreadPoolExecutor
 
-from flask import current_app
 from sqlalchemy import and_, case, func, literal, or_, select
 
 from app.cases.models import AGE_BANDS, Case, Contact
 from app.clients.models import Client
 from app.core.models import programme_window
-from app.extensions import db
-from app.reports.queries import grouped, prepare_session
-from app.security.scoping import current_scope, explicit_scope
-
+from app.reports.queries import grouped, side_by_side
 
 
 def _partner_criteria(scope, column):
@@ -115,19 +110,4 @@ def monitoring_figures(session, scope):
     the wall time is that of the slowest (at 200,000 cases network-wide 0.23 s instead of 0.56 s).
     """
     jobs = {"cases": case_figures, "persons": person_figures, "contacts": contact_figures}
-    if session.get_bind().dialect.name != "postgresql":
-        return {name: job(session, scope) for name, job in jobs.items()}
-    app = current_app._get_current_object()
-    user_scope = current_scope(session)
-
-    def run(job):
-        with app.app_context(), explicit_scope(user_scope):
-            try:
-                prepare_session(db.session)
-                return job(db.session, scope)
-            finally:
-                db.session.remove()
-
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        futures = {name: pool.submit(run, job) for name, job in jobs.items()}
-        return {name: future.result() for name, future in futures.items()}
+    return side_by_side(session, scope, jobs)
