@@ -14,6 +14,10 @@ def register_views(appbuilder):
     current_app.jinja_env.globals["user_may"] = appbuilder.sm.has_access
     # <html lang> of every page (templates/appbuilder/init.html): the UI language, "de" or "en".
     current_app.jinja_env.globals["ui_language"] = _ui_language
+    # The navigation menu, rendered once per role set and language (app.core.navbar).
+    from app.core import navbar
+
+    navbar.install(current_app)
     _register_ui(appbuilder)
     _register_api(appbuilder)
     _register_security(appbuilder)

@@ -10,7 +10,7 @@ helpers the views share live elsewhere (formatters: ``app.core.display``; fields
 | -------------------------------- | ------------------------------------------------ | ------------------------------------------------- |
 | ``__init__``                     | –                                                | pages by key, enumeration selects, field labels   |
 | ``_init_titles``                 | "List Case" from the class name                  | translated titles from ``singular``/``plural``    |
-| ``_init_forms``                  | ISO dates, "__None" choices, no required marks   | app.core.dates/numbers fields, "—", required marks, cached reference choices |
+| ``_init_forms``                  | ISO dates, "__None" choices, no required marks   | app.core.dates/numbers fields, "—", required marks, cached reference choices, options rendered once |
 | ``_init_properties``             | "None"/"True" shown raw, text filters on keys    | default formatters, translated enumeration filters |
 | ``_related_views``, ``get_init_inner_views`` | related tabs for everyone            | only the related views the user may read          |
 | ``_add``, ``_edit``              | flash ``str(exception)`` and redirect (input lost) | the form again with the input and the mapped message; version check |
@@ -39,7 +39,7 @@ from app.core.errors import DomainError, ScopeError
 from app.core.field_labels import (DomainErrors, form_error_summary, mark_required, refusals, register_labels,
                                    use_labels)
 from app.core.filters import prepare_search
-from app.core.forms import declare_enumerations
+from app.core.forms import declare_enumerations, use_cached_options
 from app.core.listing import scaled
 from app.core.models import PartnerScoped
 from app.core.numbers import install_number_fields
@@ -124,12 +124,14 @@ class IqModelView(ModelView):
                 if isinstance(unbound, UnboundField) and issubclass(unbound.field_class, QuerySelectField):
                     if unbound.kwargs.get("allow_blank"):
                         unbound.kwargs["blank_text"] = "—"
+                    use_cached_options(unbound)
         # A relation filter compares with the chosen record: an empty choice ("__None") finds nothing.
         # Reference tables (not partner-owned) offer their choices from app.core.choices' cache.
         restricted = self.search_form_query_rel_fields or {}
         for name, unbound in vars(self.search_form).items():
             if isinstance(unbound, UnboundField) and issubclass(unbound.field_class, QuerySelectField):
                 unbound.kwargs["allow_blank"] = False
+                use_cached_options(unbound)
                 model = self.datamodel.get_related_model(name) if self.datamodel.is_relation(name) else None
                 if model is not None and name not in restricted and not issubclass(model, PartnerScoped):
                     unbound.kwargs["query_func"] = cached_choices(model, unbound.kwargs["query_func"],

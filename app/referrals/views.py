@@ -123,37 +123,46 @@ class ReferralView(BaseView):
 
 
 class BadgeLabel:
-    """A menu label followed by the number of open received referrals (rendered per request;
+    """A menu label followed by the number of open received referrals (``badge_suffix``, per request;
     FAB's navbar passes the label through gettext, which returns an unknown object unchanged)."""
 
     def __init__(self, label):
         self.label = label
 
-    def _count(self):
-        """One indexed count per page (cached for the request: the category and the item share it),
-        for users who are Staff at some partner; the network Admin processes no inbox: no badge."""
-        from app.security.scoping import current_scope
-
-        if user_or_none() is None:
-            return 0
-        cached = g.get("_iq_referral_badge")
-        if cached is None:
-            write_ids = current_scope().write_ids
-            cached = service.open_received_count(db.session) if write_ids else 0
-            g._iq_referral_badge = cached
-        return cached
-
     def __html__(self):
-        count = self._count()
-        text = escape(str(self.label))
-        if not count:
-            return str(text)
-        return str(text + Markup(' <span class="badge iq-referral-badge" title="%s">%d</span>')
-                   % (_("open referrals received"), count))
+        from app.core.navbar import BADGE_MARKER, rendering_for_cache
+
+        text = str(escape(str(self.label)))
+        if rendering_for_cache():  # the menu is kept per role set (app.core.navbar); the count goes in per request
+            return text + BADGE_MARKER
+        return text + str(badge_suffix())
 
     def __str__(self):
         return str(self.label)
 
+
+def _open_received_count():
+    """One indexed count per page (cached for the request: the category and the item share it),
+    for users who are Staff at some partner; the network Admin processes no inbox: no badge."""
+    from app.security.scoping import current_scope
+
+    if user_or_none() is None:
+        return 0
+    cached = g.get("_iq_referral_badge")
+    if cached is None:
+        write_ids = current_scope().write_ids
+        cached = service.open_received_count(db.session) if write_ids else 0
+        g._iq_referral_badge = cached
+    return cached
+
+
+def badge_suffix():
+    """`` <span class="badge">N</span>`` after the label, or nothing without open referrals."""
+    count = _open_received_count()
+    if not count:
+        return Markup("")
+    return Markup(' <span class="badge iq-referral-badge" title="%s">%d</span>') % (
+        _("open referrals received"), count)
 
 
 def add_badges(appbuilder, category, item):
