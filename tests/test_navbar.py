@@ -71,7 +71,7 @@ def test_menu_language_follows_the_request(app, login_as):
 def test_referral_badge_is_per_request_in_the_kept_menu(app, client, api_token, login_as, factories, ctx):
     navbar.forget()
     person, case, _marker = _person(factories, ctx)
-    _referral(api_token, client, person, case, factories)
+    referral_id, _sender = _referral(api_token, client, person, case, factories)
     logout(client)
     receiver = login_as("t_nav_spi", "Staff", ("spi",))
     first = _menu(receiver.get("/").get_data(as_text=True))
@@ -82,3 +82,10 @@ def test_referral_badge_is_per_request_in_the_kept_menu(app, client, api_token, 
     second = _menu(other.get("/").get_data(as_text=True))
     assert "iq-referral-badge" not in second and navbar.BADGE_MARKER not in second
     assert re.sub(r'\s*<span class="badge iq-referral-badge"[^>]*>1</span>', "", first) == second
+    # Declined in this process: the kept count is dropped at once, the badge goes.
+    logout(other)
+    decliner = api_token("t_nav_spi_api", "Staff", ("spi",))
+    assert client.post(f"/api/v1/referral/{referral_id}/decline", json={"reason": "kein Platz"},
+                       headers=decliner).status_code == 200
+    again = login_as("t_nav_spi2", "Staff", ("spi",))
+    assert "iq-referral-badge" not in _menu(again.get("/").get_data(as_text=True))

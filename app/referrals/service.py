@@ -7,7 +7,8 @@ Every function works in the caller's transaction and raises ``DomainError`` (a r
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
+from sqlalchemy.orm import Session
 
 from app.cases.models import Case, age_band_on
 from app.clients.consent import Consent, _withdrawn_on, current_text_version, has_consent
@@ -298,15 +299,53 @@ def listing(session, limit=500):
     return received, sent
 
 
+#: Seconds a menu badge's count is kept per process and partner set (a write of a referral in this
+#: process drops them at once; another worker's shows within this time).
+BADGE_TTL = 10.0
+_badge_counts = {}  # (database, partner ids) -> (expires at, count)
+
+
 def open_received_count(session):
-    """The menu badge: open referrals addressed to partners where the user is Staff."""
+    """The menu badge: open referrals addressed to partners where the user is Staff.
+
+    Shown on every page of a Staff user, so the count is kept for ``BADGE_TTL`` seconds per
+    partner set instead of being counted on each page (one statement per page at 1M cases)."""
+    import time
+
     scope = current_scope()
+    if scope.write_ids is not None and not scope.write_ids:
+        return 0
+    ids = None if scope.write_ids is None else tuple(sorted(scope.write_ids))
+    key = (str(session.get_bind().url), ids)
+    now = time.monotonic()
+    hit = _badge_counts.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
     query = select(func.count()).select_from(Referral).where(Referral.status == "open")
-    if scope.write_ids is not None:
-        if not scope.write_ids:
-            return 0
-        query = query.where(Referral.to_partner_id.in_(sorted(scope.write_ids)))
-    return session.scalar(query) or 0
+    if ids is not None:
+        query = query.where(Referral.to_partner_id.in_(ids))
+    count = session.scalar(query) or 0
+    if len(_badge_counts) >= 1000:
+        _badge_counts.clear()
+    _badge_counts[key] = (now + BADGE_TTL, count)
+    return count
+
+
+def forget_badge_counts():
+    _badge_counts.clear()
+
+
+@event.listens_for(Session, "after_flush")
+def _referral_written(session, _flush_context):
+    if any(isinstance(obj, Referral) for obj in (*session.new, *session.dirty, *session.deleted)):
+        _badge_counts.clear()
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _referrals_written_in_bulk(state):
+    if (state.is_insert or state.is_update or state.is_delete) and any(
+            mapper.class_ is Referral for mapper in state.all_mappers):
+        _badge_counts.clear()
 
 
 def sender_details(session, referrals):
