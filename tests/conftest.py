@@ -129,6 +129,10 @@ def _clean_data(request):
     from app.core import listing
 
     listing._estimates.clear()
+    # Nor the menu badge's kept counts (app.referrals.service): the referrals are deleted below by SQL.
+    from app.referrals import service as referrals
+
+    referrals.forget_badge_counts()
     with application.app_context():
         db.session.rollback()
         with admin_engine.begin() as conn:

@@ -32,7 +32,7 @@ from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_
 from flask_babel import LazyString, gettext as _, lazy_gettext as _l, ngettext
 from wtforms.fields.core import UnboundField
 
-from app.core.choices import cached_choices
+from app.core.choices import cache_relation_choices, cached_choices
 from app.core.dates import install_date_fields
 from app.core.display import fill_default_formatters
 from app.core.errors import DomainError, ScopeError
@@ -118,8 +118,11 @@ class IqModelView(ModelView):
         install_date_fields(self)
         install_number_fields(self)  # amounts and hours in the UI language (app.core.numbers)
         super()._init_forms()
-        for form in (self.add_form, self.edit_form):
+        for form, restricted, own in ((self.add_form, self.add_form_query_rel_fields, self.add_form_extra_fields),
+                                      (self.edit_form, self.edit_form_query_rel_fields, self.edit_form_extra_fields)):
             mark_required(form, self.datamodel, decided_elsewhere=_NOT_POPULATED)
+            # FAB's own relation selects only: a view's declared field chooses its records itself.
+            cache_relation_choices(form, self.datamodel, {**(restricted or {}), **(own or {})})
             for unbound in vars(form).values():
                 if isinstance(unbound, UnboundField) and issubclass(unbound.field_class, QuerySelectField):
                     if unbound.kwargs.get("allow_blank"):
