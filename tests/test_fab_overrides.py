@@ -10,7 +10,7 @@ from app.core import views
 
 #: FAB members IqModelView overrides (the table in app/core/views.py's docstring).
 OVERRIDDEN = {"__init__", "_init_titles", "_init_forms", "_init_properties", "_related_views",
-              "get_init_inner_views", "_add", "_edit", "_delete", "action", "action_post"}
+              "get_init_inner_views", "_add", "_edit", "_delete", "action", "action_post", "search_widget"}
 
 #: FAB methods the overrides (and the domain views' hooks) call or replace, with their 5.3.0 parameters.
 FAB_SIGNATURES = {

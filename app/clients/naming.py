@@ -35,10 +35,22 @@ def client_link(client):
         return ""
     if not may_see_names():
         return client_label(client, names=False)
-    from flask import url_for
-
     from app.security.access_log import note_clients
 
     note_clients([client.id])  # the name is shown: logged like a client page
-    url = url_for("ClientView.show", pk=client.id)
+    url = _client_url(client.id)
     return Markup(f'<a class="iq-client-link" href="{escape(url)}">{escape(client_label(client, True))}</a>')
+
+
+_MARKER = "__iq_client_pk__"
+
+
+def _client_url(pk):
+    """``url_for("ClientView.show", pk=pk)``, built once per request with a marker for the key: a
+    list shows 25 to 100 client links, and each ``url_for`` walks the URL map."""
+    from flask import g, url_for
+
+    template = g.get("_iq_client_url")
+    if template is None:
+        template = g._iq_client_url = url_for("ClientView.show", pk=_MARKER)
+    return template.replace(_MARKER, str(int(pk)), 1)

@@ -33,6 +33,20 @@ TTL = 60.0
 _lock = threading.Lock()
 _cache = {}  # (app token, model name, language) -> (expires at, [Choice, ...])
 _cached_models = set()
+#: Counts every change of the kept lists (a list read anew, or dropped): what is rendered from them
+#: (app.core.search_widget) is kept under the generation it was rendered in.
+_generation = [0]
+
+
+def generation():
+    return _generation[0]
+
+
+def kept_until():
+    """When the first of the kept lists expires (monotonic clock): nothing rendered from them may be
+    kept longer (then a list is read anew and the generation changes)."""
+    with _lock:
+        return min((hit[0] for hit in _cache.values()), default=time.monotonic() + TTL)
 
 
 class Choice(NamedTuple):
@@ -70,14 +84,17 @@ def cached_choices(model, query_func, pk_func):
         items = [Choice(str(pk_func(obj)), str(obj)) for obj in query_func()]
         with _lock:
             _cache[key] = (now + TTL, items)
+            _generation[0] += 1
         return items
 
+    choices.iq_kept = True  # app.core.search_widget: these choices are the same for every user
     return choices
 
 
 def forget(model_name=None):
     """Drop the cached choices of one model (all models without a name)."""
     with _lock:
+        _generation[0] += 1
         for key in [key for key in _cache if model_name is None or key[1] == model_name]:
             _cache.pop(key, None)
 

@@ -125,13 +125,12 @@ def enum_field(label, enumeration, required=False, blank=None, **kwargs):
     """A select of the enumeration's keys with translated labels (rendered in the request's language);
     ``blank``: offer the empty choice (default: unless required with a default, see ``_starts_empty``)."""
     blank = _starts_empty(required, blank, kwargs)
-    return SelectField(
-        label,
-        choices=lambda: enumeration.choices(blank=blank),
-        validate_choice=False,
-        widget=Select2Widget(),
-        **kwargs,
-    )
+
+    def choices():
+        return enumeration.choices(blank=blank)
+
+    choices.iq_same_for_everyone = True  # app.core.search_widget: depends on the language only
+    return SelectField(label, choices=choices, validate_choice=False, widget=Select2Widget(), **kwargs)
 
 
 def _country_choices(blank):

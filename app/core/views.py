@@ -16,6 +16,7 @@ helpers the views share live elsewhere (formatters: ``app.core.display``; fields
 | ``_add``, ``_edit``              | flash ``str(exception)`` and redirect (input lost) | the form again with the input and the mapped message; version check |
 | ``_delete``                      | flashes the exception text (empty or SQL)        | the mapped message ("still used …")              |
 | ``action``, ``action_post``      | records loaded without base filters (scope)      | every record through the partner scope (404)      |
+| ``search_widget`` (attribute)    | search fields rendered on every list page        | kept per view and language (app.core.search_widget) |
 
 New members: ``options`` (search-as-you-type endpoint), ``_save``/``_commit``/``_refuse`` (one save
 path for add and edit), ``requested_partner``, ``_is_stale``, ``_flash_form_errors``, ``_run_action``.
@@ -45,6 +46,7 @@ from app.core.models import PartnerScoped
 from app.core.numbers import install_number_fields
 from app.core.refusals import CONFLICT_MESSAGE, IN_USE_MESSAGE, REFUSED, STALE_MESSAGE, refusal_for
 from app.core.save_messages import ADDED, CHANGED, DELETED, record_label, saved_message
+from app.core.search_widget import KeptSearchWidget
 from app.security.roles import READ_WRITE
 from app.security.scoping import log_denied, owning_partner_id
 
@@ -56,6 +58,7 @@ _NOT_POPULATED = {"csrf_token", "version", "partner"}
 
 class IqModelView(ModelView):
     method_permission_name = READ_WRITE
+    search_widget = KeptSearchWidget  # the search form's fields rendered once per view and language
     page_size = 25
     base_order = ("id", "desc")
     # Partner-owned records: the add form offers the user's partners, owning_partner_id decides.
