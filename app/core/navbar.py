@@ -34,16 +34,12 @@ def _key():
     sm = current_app.appbuilder.sm
     user = g.get("user")
     if user is not None and getattr(user, "is_authenticated", False):
-        roles = sm.get_user_roles(user)
+        names = [role.name for role in sm.get_user_roles(user)]
         active = bool(user.is_active)
-    else:
-        roles, active = [sm.get_public_role()] if sm.auth_role_public in sm.builtin_roles else [None], True
-    names = []
-    for role in roles:
-        name = getattr(role, "name", None)
-        if name is None or name not in sm.builtin_roles:
-            return None  # a role kept in the database: its permissions may change at any time
-        names.append(name)
+    else:  # anonymous: FAB answers from the public role
+        names, active = [sm.auth_role_public], True
+    if not all(name in sm.builtin_roles for name in names):
+        return None  # a role kept in the database: its permissions may change at any time
     return (id(current_app._get_current_object()), str(get_locale() or ""), request.script_root,
             tuple(sorted(set(names))), active)
 
