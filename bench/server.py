@@ -9,14 +9,16 @@
 - the stock Flask-AppBuilder ``ModelView`` of Case at ``/stockcaseview`` (as ``bench/list_pages.py``
   mounts it), to be measured next to ours;
 - with ``IQ_BENCH_SQL_COUNT=1``: the header ``X-SQL-Statements``, the number of SQL statements the
-  request executed (counted at the cursor, the read-access log's INSERT included; a streamed body's
-  statements are not, they run after the headers are sent). Sync workers serve one request at a
-  time, so one counter per process suffices.
+  request executed (counted at the cursor on the request's thread: the read-access log's INSERT in
+  ``in_request`` mode is included, the batched writer's statements on its own thread are not; a
+  streamed body's statements are not, they run after the headers are sent). Sync workers serve one
+  request at a time, so one counter per process suffices.
 
 Nothing here is imported by the application itself.
 """
 import os
 import sys
+import threading
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -61,15 +63,17 @@ def _count_statements(app, engine):
     from flask import request
     from sqlalchemy import event
 
-    counter = {"n": 0}
+    counter = {"n": 0, "thread": None}
 
     @event.listens_for(engine, "before_cursor_execute")
     def _count(*args):
-        counter["n"] += 1
+        # The request's own statements only: the batched read-access log writes from a thread of its own.
+        if threading.get_ident() == counter["thread"]:
+            counter["n"] += 1
 
     @app.before_request
     def _reset():
-        counter["n"] = 0
+        counter["n"], counter["thread"] = 0, threading.get_ident()
 
     def _header(response):
         if not request.path.startswith("/static"):
