@@ -80,7 +80,11 @@ class Case(PeriodBound, Counselled, PartnerOwned, TimestampMixin, Validated, Mod
         CheckConstraint(CASE_STATUSES.check_sql("status"), name="ck_case_status"),
         CheckConstraint(OUTCOMES.check_sql("outcome"), name="ck_case_outcome"),
         Index("ix_case_partner_opened", "partner_id", "opened_on", "id"),
-        Index("ix_case_opened", "opened_on", "id"),  # lists of a network-wide user, newest first
+        # Lists of a network-wide user (or of several partners), newest first, from the index alone:
+        # partner_id is what the row-level security policy tests (migration c5d6e7f8a9b0).
+        Index("ix_case_opened_partner", "opened_on", "id", postgresql_include=["partner_id"]),
+        # The list filtered by partner and status: its page and its capped count, index-only.
+        Index("ix_case_partner_status_opened", "partner_id", "status", "opened_on", "id"),
         Index("ix_case_period_partner", "funding_period_id", "partner_id"),
         # The home page's key figures per partner and period: index-only (migration f3a4b5c6d7e8).
         Index("ix_case_period_partner_status", "funding_period_id", "partner_id", "status",

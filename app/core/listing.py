@@ -12,11 +12,14 @@ read in two steps instead:
 
 Both run through the session, so the partner scope (ORM criteria and row-level security) applies.
 
-The total shown under a list is exact up to ``ESTIMATE_ABOVE`` rows: it is counted in the statement
-that reads the page's ids (``count(*)`` over a ``LIMIT ESTIMATE_ABOVE + 1`` subquery). A longer list
-shows PostgreSQL's estimate as "about N" (``EstimatedCount``): the table's size for an unfiltered
-network-wide list, else the planner's estimate of the filtered, scoped query, each kept for
-``ESTIMATE_TTL`` seconds per process (a list is never shown with fewer rows than its page proves).
+An unfiltered list of cases or contacts shows its exact total, summed from the summary's tallies
+(app/reports/models.py) in the statement that reads the page's ids. Any other list's total is exact
+up to ``ESTIMATE_ABOVE`` rows: it is counted in that statement (``count(*)`` over a
+``LIMIT ESTIMATE_ABOVE + 1`` subquery; a page that starts past the cap needs no count: a row on it
+proves the list is longer). A longer list shows PostgreSQL's estimate as "about N"
+(``EstimatedCount``): the table's size for an unfiltered network-wide list, else the planner's
+estimate of the filtered, scoped query, each kept for ``ESTIMATE_TTL`` seconds per process (a list
+is never shown with fewer rows than its page proves).
 SQLite counts exactly.
 """
 import json
@@ -60,13 +63,8 @@ class ScaledInterface(SQLAInterface):
         page_query = self.apply_all(self.session.query(self.obj), filters, ordered, order_direction or "asc",
                                     page, page_size)
         if self.estimate_count:
-            # The page's ids and the total counted up to ESTIMATE_ABOVE + 1 rows, in one statement.
-            capped = (self._apply_inner_all(self.session.query(self.obj), filters, aliases_mapping={})
-                      .with_entities(pk).limit(ESTIMATE_ABOVE + 1).subquery())
-            total = select(func.count()).select_from(capped).scalar_subquery()
-            found = page_query.with_entities(pk, total).all()
-            ids = [row[0] for row in found]
-            count = self._total(found[0][1], filters, page, page_size, len(ids)) if found else None
+            ids, capped, exact = self._page_ids_and_total(page_query, pk, filters, (page or 0) * (page_size or 0))
+            count = (capped if exact else self._total(capped, filters, page, page_size, len(ids))) if ids else None
             if count is None:  # nothing on this page: count exactly (an empty list, or a page past the end)
                 count = self._exact_count(filters)
         else:
@@ -81,6 +79,25 @@ class ScaledInterface(SQLAInterface):
         position = {key: index for index, key in enumerate(ids)}
         items.sort(key=lambda item: position[getattr(item, pk.key)])
         return count, items
+
+    def _page_ids_and_total(self, page_query, pk, filters, offset):
+        """The page's ids and the list's total in one statement: (ids, total, whether it is exact).
+
+        An unfiltered list of cases or contacts: the exact total from the summary's tallies (a few
+        hundred index entries; no estimate to read). Any other list: its rows counted up to
+        ESTIMATE_ABOVE + 1 -- except on a page that starts at or past the cap, where any row proves
+        that there are more, so the count (10,001 index entries) is left out and taken as that."""
+        tallied = self._tallied_total_select() if filters is None or not filters.values else None
+        if tallied is not None:
+            total, exact = tallied.scalar_subquery(), True
+        elif offset >= ESTIMATE_ABOVE:
+            return [row[0] for row in page_query.with_entities(pk)], ESTIMATE_ABOVE + 1, False
+        else:
+            capped = (self._apply_inner_all(self.session.query(self.obj), filters, aliases_mapping={})
+                      .with_entities(pk).limit(ESTIMATE_ABOVE + 1).subquery())
+            total, exact = select(func.count()).select_from(capped).scalar_subquery(), False
+        found = page_query.with_entities(pk, total).all()
+        return [row[0] for row in found], (int(found[0][1]) if found else 0), exact
 
     def get(self, id, filters=None, select_columns=None, outer_default_load=False):
         """FAB's ``get`` (checked against FAB 5.3.0: the record by primary key with the view's base
@@ -135,11 +152,16 @@ class ScaledInterface(SQLAInterface):
         the database keeps in the writing transaction of every change (app/reports/models.py), over
         the partners the user's scope reads for this model. At a million cases the plain count reads
         every row (Admin: 35-40 ms), the tallies a few thousand. None for any other model."""
-        from app.reports.models import tallied_total
+        statement = self._tallied_total_select()
+        return None if statement is None else int(self.session.execute(statement).scalar())
+
+    def _tallied_total_select(self):
+        """The SELECT of ``_tallied_total`` (None for a model without tallies)."""
+        from app.reports.models import tallied_total_select
 
         scope = current_scope(self.session)
         ids = scope.ids_for(getattr(self.obj, "scope_kind", "personal")) if hasattr(self.obj, "partner_id") else None
-        return tallied_total(self.session, self.obj, ids)
+        return tallied_total_select(self.obj, ids)
 
     def get_related_interface(self, col_name):
         """Related tables (filter and form choices, related views' own lists): FAB's plain

@@ -46,9 +46,10 @@ class SummaryTally(PartnerScoped, Model):
 _ONE_ROW_EACH = {"counselling_case": "enquirer", "contact": "contact"}
 
 
-def tallied_total(session, model, partner_ids):
+def tallied_total_select(model, partner_ids):
     """The exact number of ``model``'s rows at ``partner_ids`` (None: all partners), summed from the
-    tallies (a few thousand rows instead of a million), or None if ``model`` is not tallied.
+    tallies (a few thousand rows instead of a million): a SELECT of one value, to run or to embed in
+    another statement; None if ``model`` is not tallied.
 
     Read through the session, so the partner scope applies as to any read; ``partner_ids`` narrows
     it to the set the caller's list covers (a list of cases: the personal scope)."""
@@ -60,4 +61,4 @@ def tallied_total(session, model, partner_ids):
     statement = select(func.coalesce(func.sum(SummaryTally.n), 0)).where(SummaryTally.kind == kind)
     if partner_ids is not None:
         statement = statement.where(SummaryTally.partner_id.in_(sorted(partner_ids)))
-    return int(session.execute(statement).scalar())
+    return statement
