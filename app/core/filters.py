@@ -145,19 +145,28 @@ class FilterRelationIdNotEqual(FilterRelationOneToManyNotEqual):
 
 class FilterTextStartsWith(FilterStartsWith):
     """FAB's "starts with" (the same ILIKE pattern), through ``iq_text_search`` on PostgreSQL for the
-    columns it serves, so that the trigram index is used under row-level security."""
+    columns it serves, so that the trigram index is used under row-level security. A list filtered
+    by nothing else reads its page through ``iq_text_page`` (app.core.text_search.search_page)."""
+
+    @staticmethod
+    def pattern(value):
+        return value + "%"
 
     def apply(self, query, value):
         query, field = get_field_setup_query(query, self.model, self.column_name)
-        return query.filter(text_match(field, value + "%"))
+        return query.filter(text_match(field, self.pattern(value)))
 
 
 class FilterTextContains(FilterContains):
     """FAB's "contains", the same way as ``FilterTextStartsWith``."""
 
+    @staticmethod
+    def pattern(value):
+        return "%" + value + "%"
+
     def apply(self, query, value):
         query, field = get_field_setup_query(query, self.model, self.column_name)
-        return query.filter(text_match(field, "%" + value + "%"))
+        return query.filter(text_match(field, self.pattern(value)))
 
 
 TEXT_FILTERS = {FilterStartsWith: FilterTextStartsWith, FilterContains: FilterTextContains}

@@ -27,6 +27,7 @@ from flask_babel import format_decimal, gettext as _
 from sqlalchemy import func, select, text
 
 from app.core.dates import DateAwareFilters, DateFilterConverter
+from app.core.text_search import search_page
 from app.security.scoping import current_scope
 
 #: Up to this many rows a list's total is exact; above, it is PostgreSQL's estimate ("about N").
@@ -59,7 +60,11 @@ class ScaledInterface(SQLAInterface):
         ordered = order_column or self.get_pk_name()
         page_query = self.apply_all(self.session.query(self.obj), filters, ordered, order_direction or "asc",
                                     page, page_size)
-        if self.estimate_count:
+        searched = search_page(self, filters, ordered, order_direction or "asc", page, page_size) \
+            if self.estimate_count else None
+        if searched is not None:  # one text filter alone: page and capped total from iq_text_page
+            ids, count = searched
+        elif self.estimate_count:
             # The page's ids and the total counted up to ESTIMATE_ABOVE + 1 rows, in one statement.
             capped = (self._apply_inner_all(self.session.query(self.obj), filters, aliases_mapping={})
                       .with_entities(pk).limit(ESTIMATE_ABOVE + 1).subquery())
