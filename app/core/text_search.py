@@ -152,7 +152,10 @@ def search_page(interface, filters, order_column, order_direction, page, page_si
     total, exact = result[0][1], result[0][2]
     if exact:
         return ids, int(total)
-    return ids, MoreThanCount(max(int(total), skip + len(ids)))
+    if ids and len(ids) < page_size:  # the last page: the total is known
+        return ids, skip + len(ids)
+    # At least the counted rows, and the rows up to this page when it has any (past the end: the count).
+    return ids, MoreThanCount(max(int(total), skip + len(ids) if ids else 0))
 
 
 def _found(target, pattern):
