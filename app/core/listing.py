@@ -17,7 +17,9 @@ that reads the page's ids (``count(*)`` over a ``LIMIT ESTIMATE_ABOVE + 1`` subq
 shows PostgreSQL's estimate as "about N" (``EstimatedCount``): the table's size for an unfiltered
 network-wide list, else the planner's estimate of the filtered, scoped query, each kept for
 ``ESTIMATE_TTL`` seconds per process (a list is never shown with fewer rows than its page proves).
-SQLite counts exactly.
+A text search counts only up to ``SEARCH_EXACT_UP_TO`` and says "more than N" beyond, and a list
+filtered by one text filter alone takes its page from ``iq_text_page`` (app.core.text_search).
+Otherwise SQLite counts exactly.
 """
 import json
 import time
@@ -27,7 +29,7 @@ from flask_babel import format_decimal, gettext as _
 from sqlalchemy import func, select, text
 
 from app.core.dates import DateAwareFilters, DateFilterConverter
-from app.core.text_search import search_page
+from app.core import text_search
 from app.security.scoping import current_scope
 
 #: Up to this many rows a list's total is exact; above, it is PostgreSQL's estimate ("about N").
@@ -60,18 +62,24 @@ class ScaledInterface(SQLAInterface):
         ordered = order_column or self.get_pk_name()
         page_query = self.apply_all(self.session.query(self.obj), filters, ordered, order_direction or "asc",
                                     page, page_size)
-        searched = search_page(self, filters, ordered, order_direction or "asc", page, page_size) \
+        searched = text_search.search_page(self, filters, ordered, order_direction or "asc", page, page_size) \
             if self.estimate_count else None
         if searched is not None:  # one text filter alone: page and capped total from iq_text_page
             ids, count = searched
         elif self.estimate_count:
-            # The page's ids and the total counted up to ESTIMATE_ABOVE + 1 rows, in one statement.
+            # The page's ids and the total counted up to ESTIMATE_ABOVE + 1 rows (a text search:
+            # SEARCH_EXACT_UP_TO + 1, app.core.text_search), in one statement.
+            searching = text_search.searches_text(filters)
+            cap = text_search.SEARCH_EXACT_UP_TO if searching else ESTIMATE_ABOVE
             capped = (self._apply_inner_all(self.session.query(self.obj), filters, aliases_mapping={})
-                      .with_entities(pk).limit(ESTIMATE_ABOVE + 1).subquery())
+                      .with_entities(pk).limit(cap + 1).subquery())
             total = select(func.count()).select_from(capped).scalar_subquery()
             found = page_query.with_entities(pk, total).all()
             ids = [row[0] for row in found]
-            count = self._total(found[0][1], filters, page, page_size, len(ids)) if found else None
+            if found and searching and found[0][1] > cap:  # "more than N", no estimate
+                count = text_search.MoreThanCount(max(found[0][1], (page or 0) * (page_size or 0) + len(ids)))
+            else:
+                count = self._total(found[0][1], filters, page, page_size, len(ids)) if found else None
             if count is None:  # nothing on this page: count exactly (an empty list, or a page past the end)
                 count = self._exact_count(filters)
         else:

@@ -105,6 +105,12 @@ def matching_ids(column, pattern, escape=None):
     return select(_found(".".join(target), pattern).c.id)
 
 
+def searches_text(filters):
+    """Whether a list's filters include a text search (its total is then exact only up to
+    ``SEARCH_EXACT_UP_TO``, "more than N" beyond: app.core.listing)."""
+    return filters is not None and any(getattr(flt, "searches_text", False) for flt in filters.filters)
+
+
 def _page_filter(interface, filters):
     """The list's one text filter, (target, pattern), when ``iq_text_page`` can serve the list alone:
     no other filter, a column of the listed table that the function searches. Else None."""

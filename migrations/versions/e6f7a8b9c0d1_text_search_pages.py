@@ -22,7 +22,13 @@ and ``opened_on`` (then ``id``) for cases; anything else is refused (the applica
 ``iq_text_search``). The partner rule is the policies' own, as in ``iq_text_search``; one partner is
 written as ``partner_id = n`` so that the order index is walked in order.
 
-Skipped where ``iq_text_search`` was not installed (no ``iq_search`` role): the application then
+``ix_case_client_opened`` gets ``id`` in its INCLUDE: the case list's client filter ("name or
+number starts with") reads the matching clients' cases (``client_id = ANY``) for its page and its
+count from the index alone; with the heap fetches the page of "Hamd" (3,046 clients, 15,055 cases
+network-wide) took 70-300 ms, index-only 25-35 ms. The summary's per-client passes read the same index
+(one more column, still index-only). PostgreSQL only, also where the functions are skipped.
+
+The functions are skipped where ``iq_text_search`` was not installed (no ``iq_search`` role): the application then
 keeps the plain ILIKE. SQLite: nothing to do.
 
 Revision ID: e6f7a8b9c0d1
@@ -114,9 +120,18 @@ def _installed(bind):
     return bind.execute(text("SELECT to_regprocedure('public.iq_text_search(text, text)') IS NOT NULL")).scalar()
 
 
+def _client_index(include):
+    op.drop_index("ix_case_client_opened", table_name="counselling_case")
+    op.create_index("ix_case_client_opened", "counselling_case", ["client_id", "opened_on"],
+                    postgresql_include=include)
+
+
 def upgrade():
     bind = op.get_bind()
-    if bind.dialect.name != "postgresql" or not _installed(bind):
+    if bind.dialect.name != "postgresql":
+        return
+    _client_index(["partner_id", "age_band", "id"])
+    if not _installed(bind):
         return
     op.execute(f"GRANT SELECT (opened_on) ON counselling_case TO {ROLE}")
     op.execute(QUERY)
@@ -143,6 +158,7 @@ def downgrade():
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         return
+    _client_index(["partner_id", "age_band"])
     op.execute(f"DROP FUNCTION IF EXISTS iq_text_page({PAGE_ARGS})")
     for name in (*HELPERS, "iq_text_query"):
         op.execute(f"DROP FUNCTION IF EXISTS {name}({ARGS})")
