@@ -186,8 +186,10 @@ def paged(factories, ctx):
     return ids, partners
 
 
-@pytest.mark.parametrize("cap", [1000, 4])  # 4: more matches than the cap, so the ordered walk and "more than"
-def test_search_pages_equal_the_plain_query(app, paged, monkeypatch, cap):
+# cap 4: more matches than the cap, so the ordered walk and "more than"; budget 3: the walk gives up
+# before a page is full and the page comes from the sorted trigram matches.
+@pytest.mark.parametrize("cap,budget", [(1000, 20_000), (4, 20_000), (4, 3)])
+def test_search_pages_equal_the_plain_query(app, paged, monkeypatch, cap, budget):
     """A list filtered by one text filter alone (``search_page``: ``iq_text_page`` on PostgreSQL):
     every page, in both orders and directions, holds exactly the plain scoped query's rows in the
     list's order; the total is exact up to the cap, beyond it "more than N" with N below the true
@@ -199,6 +201,7 @@ def test_search_pages_equal_the_plain_query(app, paged, monkeypatch, cap):
     from app.extensions import db
 
     monkeypatch.setattr(text_search, "SEARCH_EXACT_UP_TO", cap)
+    monkeypatch.setattr(text_search, "WALK_BUDGET", budget)
     ids, partners = paged
     with app.app_context(), partner_scope([partners["migra"]]):
         session = db.session
@@ -243,7 +246,7 @@ def test_search_page_function_applies_the_scope_itself(app, paged, admin_engine)
 
     ids, partners = paged
     page = text("SELECT p.id, p.total, p.exact FROM iq_text_page('counselling_case.qualification_title', "
-                "'%lektro%', :order, true, 0, 100, :cap) AS p")
+                "'%lektro%', :order, true, 0, 100, :cap, 1000) AS p")
     with app.app_context():
         connection = db.engine.connect()
         try:
@@ -262,7 +265,7 @@ def test_search_page_function_applies_the_scope_itself(app, paged, admin_engine)
             for helper in ("iq_text_in_order", "iq_text_by_trigrams", "iq_text_query"):
                 with pytest.raises(Exception, match="permission denied"), connection.begin():
                     connection.execute(text(f"SELECT * FROM {helper}('counselling_case.qualification_title', "
-                                            "'%', NULL, false, 0, 10)")).all()
+                                            "'%', NULL, false, 0, 10, NULL)")).all()
         finally:
             connection.close()
     with admin_engine.connect() as conn:

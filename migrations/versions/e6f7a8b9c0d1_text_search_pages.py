@@ -10,11 +10,11 @@ statistics (the table has row-level security and ILIKE is not LEAKPROOF, so ever
 estimated at the default selectivity and the choice between the two plans is wrong either way):
 
 - the count always through the trigram index (a bitmap scan that stops after ``cap + 1`` rows);
-- at most ``cap`` matches, or a page beyond the first ``cap`` rows: the page from the same
-  trigram scan, sorted (few rows, or a deep page of a frequent pattern);
 - more than ``cap`` matches: the page by walking the list's order index (``(partner_id,
   opened_on, id)`` for one partner, ``(opened_on, id)`` network-wide) and testing ILIKE row by row,
-  which for a pattern that frequent reads a few thousand rows at most.
+  at most ``budget`` rows (a frequent pattern fills its first pages within a few thousand);
+- at most ``cap`` matches, or the walk's budget ran out (a moderately rare pattern, a deep page):
+  the page from the trigram matches, sorted.
 
 The two helpers carry the planner settings that force each plan (``SET`` on the function lasts its
 call only); they run with their caller's rights and only ``iq_search`` may call them. Orders: ``id``,
@@ -43,14 +43,14 @@ branch_labels = None
 depends_on = None
 
 ROLE = "iq_search"
-ARGS = "text, text, text, boolean, integer, integer"
+ARGS = "text, text, text, boolean, integer, integer, integer"
 PAGE_ARGS = ARGS + ", integer"
 
 QUERY = """
 CREATE OR REPLACE FUNCTION iq_text_query(target text, pattern text, order_by text, descending boolean,
-                                         skip integer, take integer)
+                                         skip integer, take integer, budget integer)
 RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $f$
-DECLARE tbl text; col text; scope text; ids integer[]; ordering text := '';
+DECLARE tbl text; col text; scope text; ids integer[]; ordering text := ''; keys text := 'id';
         direction text := CASE WHEN descending THEN 'DESC' ELSE 'ASC' END;
 BEGIN
   CASE target
@@ -72,10 +72,16 @@ BEGIN
     ordering := ' ORDER BY id ' || direction;
   ELSIF order_by = 'opened_on' AND tbl = 'counselling_case' THEN
     ordering := format(' ORDER BY opened_on %s, id %s', direction, direction);
+    keys := 'id, opened_on';
   ELSIF order_by IS NOT NULL THEN
     RAISE EXCEPTION 'iq_text_search: unknown order %', order_by;
   END IF;
   -- Literals, not parameters: the planner sees the pattern (which trigrams) and the limit.
+  IF budget IS NOT NULL THEN  -- at most the first `budget` rows in the list's order are tested
+    RETURN format('SELECT id FROM (SELECT %s, %I FROM public.%I WHERE %s%s LIMIT %s) walked WHERE %I ILIKE %L%s '
+                  'LIMIT %s OFFSET %s', keys, col, tbl, scope, ordering, budget, col, pattern, ordering,
+                  coalesce(take::text, 'ALL'), greatest(skip, 0));
+  END IF;
   RETURN format('SELECT id FROM public.%I WHERE %s AND %I ILIKE %L%s LIMIT %s OFFSET %s',
                 tbl, scope, col, pattern, ordering, coalesce(take::text, 'ALL'), greatest(skip, 0));
 END $f$
@@ -83,11 +89,11 @@ END $f$
 
 HELPER = """
 CREATE OR REPLACE FUNCTION {name}(target text, pattern text, order_by text, descending boolean,
-                                  skip integer, take integer)
+                                  skip integer, take integer, budget integer)
 RETURNS SETOF integer LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp {settings} AS $f$
 BEGIN
-  RETURN QUERY EXECUTE public.iq_text_query(target, pattern, order_by, descending, skip, take);
+  RETURN QUERY EXECUTE public.iq_text_query(target, pattern, order_by, descending, skip, take, budget);
 END $f$
 """
 HELPERS = {
@@ -97,17 +103,25 @@ HELPERS = {
 
 PAGE = """
 CREATE OR REPLACE FUNCTION iq_text_page(target text, pattern text, order_by text, descending boolean,
-                                        skip integer, take integer, cap integer)
+                                        skip integer, take integer, cap integer, budget integer)
 RETURNS TABLE (id integer, total bigint, exact boolean)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$
-DECLARE n bigint; shown bigint;
+DECLARE n bigint; shown bigint; walked integer[];
 BEGIN
-  SELECT count(*) INTO n FROM public.iq_text_by_trigrams(target, pattern, NULL, false, 0, cap + 1);
-  IF n > cap AND skip + take <= cap THEN
-    RETURN QUERY SELECT p, n, false FROM public.iq_text_in_order(target, pattern, order_by, descending, skip, take) p;
-  ELSE
-    RETURN QUERY SELECT p, n, n <= cap FROM public.iq_text_by_trigrams(target, pattern, order_by, descending, skip, take) p;
+  SELECT count(*) INTO n FROM public.iq_text_by_trigrams(target, pattern, NULL, false, 0, cap + 1, NULL);
+  IF n > cap THEN
+    -- A frequent pattern: walk the order index, at most `budget` rows; a full page ends the search.
+    SELECT array_agg(w.p ORDER BY w.o) INTO walked
+      FROM public.iq_text_in_order(target, pattern, order_by, descending, skip, take, budget)
+           WITH ORDINALITY AS w(p, o);
+    IF cardinality(walked) = take THEN
+      RETURN QUERY SELECT u.p, n, false FROM unnest(walked) WITH ORDINALITY AS u(p, o) ORDER BY u.o;
+      RETURN;
+    END IF;
   END IF;
+  -- Few matches, a deep page, or the walk's budget ran out: the page from the trigram matches, sorted.
+  RETURN QUERY SELECT p, n, n <= cap
+    FROM public.iq_text_by_trigrams(target, pattern, order_by, descending, skip, take, NULL) p;
   GET DIAGNOSTICS shown = ROW_COUNT;
   IF shown = 0 THEN
     RETURN QUERY SELECT NULL::integer, n, n <= cap;
