@@ -9,25 +9,26 @@ statement around it still runs under the caller's row-level security and ORM sco
 are exchanged and no row of another partner can come back. The pattern is passed unchanged: the
 function's ILIKE is the plain filter's ILIKE (same wildcards, backslash as escape character).
 
-A case list filtered by one text filter alone (the common search: "title contains 'electri'")
-does not join the matches back at all: ``search_page`` reads the page's ids and the total in one
-call of ``iq_text_page`` (migration ``e6f7a8b9c0d1``), which sorts and pages inside the function
-and counts the matches only up to ``SEARCH_EXACT_UP_TO``; beyond, the list says "more than N"
-(``MoreThanCount``, never fewer than the rows up to this page). Why, measured at 1M cases (Staff
-of one partner, 179k cases; Admin all): a frequent pattern has tens of thousands of matches
-("Master%" 50,059 network-wide, 8,893 for the partner), and merely listing them all through the
-trigram index costs 55-210 ms, joining them back to the table and sorting as much again; every
-exact count to 10,000 pays that. Counting to 1,000 through the trigram index stops after 1,001
-rows (10-25 ms), and a pattern that frequent finds its first page by walking the list's order
-index with ILIKE in a few thousand rows (at most ``WALK_BUDGET``); a rare one, or a deep page, is
-sorted from its trigram matches. The function chooses between the two itself (its planner cannot:
-see the migration). Options left
-out: PostgreSQL's estimate ("about N") of a pattern - the search role may not read the column's
-statistics under row-level security, so every pattern would be estimated alike; full-text search
-- it finds words, not the substrings and prefixes the filters promise; covering indexes - a GIN
-index cannot return the row, and a B-tree one does not serve infix patterns. The ids still come
-back through the ORM statement (row-level security and the ORM scope on the joined case), so a
-row of another partner cannot appear even if the function were wrong.
+A list filtered by one text filter alone (the common search: "title contains 'electri'") does
+not join the matches back: ``search_page`` reads the page's ids and the total in one call of
+``iq_text_page`` (migration ``e6f7a8b9c0d1``), which sorts and pages inside the function and
+counts the matches only up to ``SEARCH_EXACT_UP_TO``; beyond, the list says "more than N"
+(``MoreThanCount``, never fewer than the rows up to this page; the last page is exact). Every
+other text search (with more filters, or the case list's client filter) keeps ``text_match`` and
+the same capped count. Why, measured at 1M cases (Staff of one partner, 179k cases; Admin all): a
+frequent pattern has tens of thousands of matches ("Master%" 50,059 network-wide, 8,893 for the
+partner); merely listing them through the trigram index costs 55-210 ms, joining them back and
+sorting as much again, and an exact count to 10,000 pays all of it. Counting to 1,000 through the
+trigram index stops after 1,001 rows (10-25 ms), and a pattern that frequent fills its first page
+by walking the list's order index with ILIKE in a few thousand rows (at most ``WALK_BUDGET``); a
+rare one, or a deep page, is sorted from its trigram matches. The function chooses between the two
+itself, because its planner cannot (see the migration). Left out: PostgreSQL's estimate ("about N")
+of a pattern - the search role may not read the column's statistics under row-level security, so
+every pattern is estimated alike; full-text search - it finds words, not the substrings and
+prefixes the filters promise; covering indexes for the title - a GIN index cannot return a row
+(only the client filter's case lookup became index-only: ``id`` in ``ix_case_client_opened``). The
+ids still come back through the ORM statement (row-level security and the ORM scope on the joined
+table), so a row of another partner cannot appear even if the function were wrong.
 
 SQLite, and a PostgreSQL database without the function (its migration could not create the
 ``iq_search`` role), keep the plain ``ILIKE``.
