@@ -189,7 +189,8 @@ def paged(factories, ctx):
 # cap 4: more matches than the cap, so the ordered walk and "more than"; budget 3: the walk gives up
 # before a page is full and the page comes from the sorted trigram matches.
 @pytest.mark.parametrize("cap,budget", [(1000, 20_000), (4, 20_000), (4, 3)])
-def test_search_pages_equal_the_plain_query(app, paged, monkeypatch, cap, budget):
+@pytest.mark.parametrize("codes", [["migra"], ["migra", "genres"]])
+def test_search_pages_equal_the_plain_query(app, paged, monkeypatch, cap, budget, codes):
     """A list filtered by one text filter alone (``search_page``: ``iq_text_page`` on PostgreSQL):
     every page, in both orders and directions, holds exactly the plain scoped query's rows in the
     list's order; the total is exact up to the cap, beyond it "more than N" with N below the true
@@ -203,7 +204,8 @@ def test_search_pages_equal_the_plain_query(app, paged, monkeypatch, cap, budget
     monkeypatch.setattr(text_search, "SEARCH_EXACT_UP_TO", cap)
     monkeypatch.setattr(text_search, "WALK_BUDGET", budget)
     ids, partners = paged
-    with app.app_context(), partner_scope([partners["migra"]]):
+    mine = set().union(*(ids[code] for code in codes))
+    with app.app_context(), partner_scope([partners[code] for code in codes]):
         session = db.session
         interface = ScaledInterface(Case, session, estimate_count=True)
         more_than = 0
@@ -215,8 +217,8 @@ def test_search_pages_equal_the_plain_query(app, paged, monkeypatch, cap, budget
                     else [getattr(Case, order).asc(), Case.id.asc()]
                 expected = list(session.execute(select(Case.id).where(Case.qualification_title.ilike(pattern))
                                                 .order_by(*key)).scalars())
-                assert set(expected) <= ids["migra"]
-                for page in range(4):
+                assert set(expected) <= mine
+                for page in range(6):
                     filters = interface.get_filters(["qualification_title"])
                     filters.add_filter("qualification_title", flt, value)
                     count, items = interface.query(filters, order, direction, page, 8)
@@ -259,6 +261,12 @@ def test_search_page_function_applies_the_scope_itself(app, paged, admin_engine)
                     rows = connection.execute(page, {"order": "opened_on", "cap": cap}).all()
                     assert {row.id for row in rows} <= ids["genres"] and len(rows) == 20
                     assert {(row.total, row.exact) for row in rows} == ({(20, True)} if cap == 1000 else {(4, False)})
+            for cap in (1000, 3):  # two partners: the sorted trigram matches (no walk), the same rows
+                with connection.begin():
+                    connection.execute(text("SELECT set_config('iq.partner_ids', :ids, true)"),
+                                       {"ids": f"{partners['genres']},{partners['migra']}"})
+                    rows = connection.execute(page, {"order": "opened_on", "cap": cap}).all()
+                    assert {row.id for row in rows} <= ids["genres"] | ids["migra"] and len(rows) == 40
             with pytest.raises(Exception, match="unknown order"), connection.begin():
                 connection.execute(text("SELECT set_config('iq.partner_ids', 'all', true)"))
                 connection.execute(page, {"order": "notes", "cap": 10}).all()

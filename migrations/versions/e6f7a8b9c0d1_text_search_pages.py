@@ -13,8 +13,9 @@ estimated at the default selectivity and the choice between the two plans is wro
 - more than ``cap`` matches: the page by walking the list's order index (``(partner_id,
   opened_on, id)`` for one partner, ``(opened_on, id)`` network-wide) and testing ILIKE row by row,
   at most ``budget`` rows (a frequent pattern fills its first pages within a few thousand);
-- at most ``cap`` matches, or the walk's budget ran out (a moderately rare pattern, a deep page):
-  the page from the trigram matches, sorted.
+- at most ``cap`` matches, the walk's budget ran out (a moderately rare pattern, a deep page), or
+  a scope of several (not all) partners, whose rows no index holds in the list's order: the page
+  from the trigram matches, sorted.
 
 The two helpers carry the planner settings that force each plan (``SET`` on the function lasts its
 call only); they run with their caller's rights and only ``iq_search`` may call them. Orders: ``id``,
@@ -109,8 +110,9 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp A
 DECLARE n bigint; shown bigint; walked integer[];
 BEGIN
   SELECT count(*) INTO n FROM public.iq_text_by_trigrams(target, pattern, NULL, false, 0, cap + 1, NULL);
-  IF n > cap THEN
-    -- A frequent pattern: walk the order index, at most `budget` rows; a full page ends the search.
+  -- A frequent pattern: walk the order index, at most `budget` rows; a full page ends the search.
+  -- (Only for one partner or all: for several the index gives no single order to walk.)
+  IF n > cap AND (public.iq_all_partners() OR cardinality(public.iq_partner_ids()) = 1) THEN
     SELECT array_agg(w.p ORDER BY w.o) INTO walked
       FROM public.iq_text_in_order(target, pattern, order_by, descending, skip, take, budget)
            WITH ORDINALITY AS w(p, o);
