@@ -161,3 +161,122 @@ def test_search_function_applies_the_scope_itself(app, world, admin_engine):
         assert tuple(owner) == ("iq_search", True)
         member = conn.execute(text("SELECT pg_has_role(:r, 'iq_search', 'MEMBER')"), {"r": app_role}).scalar()
         assert member is False
+
+
+#: Titles of the paging tests: "Elektro" in many, on distinct days, at both partners.
+PAGED = [f"{'Elektro' if n % 3 else 'Pflege'}technik {n}" for n in range(30)]
+
+
+@pytest.fixture
+def paged(factories, ctx):
+    from datetime import date, timedelta
+
+    from app.partners.models import Partner
+
+    found = {"migra": set(), "genres": set()}
+    for code in found:
+        client = factories.client(partner=code, commit=False)
+        for n, title in enumerate(PAGED):
+            day = date(2014, 1, 1) + timedelta(days=n % 7)  # ties on the day: the id decides
+            found[code].add(factories.case(client=client, partner=code, qualification_title=title, opened_on=day,
+                                           commit=False))
+    ctx.commit()
+    ids = {code: {case.id for case in cases} for code, cases in found.items()}
+    partners = {code: ctx.execute(select(Partner.id).filter_by(code=code)).scalar() for code in found}
+    return ids, partners
+
+
+# cap 4: more matches than the cap, so the ordered walk and "more than"; budget 3: the walk gives up
+# before a page is full and the page comes from the sorted trigram matches.
+@pytest.mark.parametrize("cap,budget", [(1000, 20_000), (4, 20_000), (4, 3)])
+@pytest.mark.parametrize("codes", [["migra"], ["migra", "genres"]])
+def test_search_pages_equal_the_plain_query(app, paged, monkeypatch, cap, budget, codes):
+    """A list filtered by one text filter alone (``search_page``: ``iq_text_page`` on PostgreSQL):
+    every page, in both orders and directions, holds exactly the plain scoped query's rows in the
+    list's order; the total is exact up to the cap, beyond it "more than N" with N below the true
+    count and at least the rows up to the page; never another partner's rows."""
+    from app.cases.models import Case
+    from app.core import text_search
+    from app.core.filters import FilterTextContains, FilterTextStartsWith
+    from app.core.listing import ScaledInterface
+    from app.extensions import db
+
+    monkeypatch.setattr(text_search, "SEARCH_EXACT_UP_TO", cap)
+    monkeypatch.setattr(text_search, "WALK_BUDGET", budget)
+    ids, partners = paged
+    mine = set().union(*(ids[code] for code in codes))
+    with app.app_context(), partner_scope([partners[code] for code in codes]):
+        session = db.session
+        interface = ScaledInterface(Case, session, estimate_count=True)
+        more_than = 0
+        for flt, value in ((FilterTextContains, "lektro"), (FilterTextStartsWith, "elektro"),
+                           (FilterTextContains, "nothing"), (FilterTextStartsWith, "Pflege")):
+            pattern = flt.pattern(value)
+            for order, direction in (("opened_on", "desc"), ("opened_on", "asc"), ("id", "desc")):
+                key = [getattr(Case, order).desc(), Case.id.desc()] if direction == "desc" \
+                    else [getattr(Case, order).asc(), Case.id.asc()]
+                expected = list(session.execute(select(Case.id).where(Case.qualification_title.ilike(pattern))
+                                                .order_by(*key)).scalars())
+                assert set(expected) <= mine
+                for page in range(6):
+                    filters = interface.get_filters(["qualification_title"])
+                    filters.add_filter("qualification_title", flt, value)
+                    count, items = interface.query(filters, order, direction, page, 8)
+                    assert [item.id for item in items] == expected[page * 8:page * 8 + 8], (pattern, order, page)
+                    seen = page * 8 + len(items)
+                    if len(expected) <= cap:
+                        assert count == len(expected) and type(count) is int
+                    elif type(count) is int:  # beyond the cap only the last page or one past the end is exact
+                        assert count == len(expected) and len(items) < 8
+                    else:
+                        assert isinstance(count, text_search.MoreThanCount)
+                        assert cap < count <= len(expected) and (count >= seen or not items)
+                        assert str(count) == f"more than {int(count) - 1}"
+                        more_than += 1
+        assert more_than > 0 if cap == 4 else more_than == 0
+        session.rollback()
+        db.session.remove()
+
+
+def test_search_page_function_applies_the_scope_itself(app, paged, admin_engine):
+    """``iq_text_page`` called directly: only the set partners' ids, nothing (one row, no id, total 0)
+    without a scope, unknown orders refused; its helpers, which carry no scope rule of their own
+    beyond the caller's rights, are not callable by the application's role."""
+    if not _postgres(app):
+        pytest.skip("PostgreSQL only")
+    from app.extensions import db
+
+    ids, partners = paged
+    page = text("SELECT p.id, p.total, p.exact FROM iq_text_page('counselling_case.qualification_title', "
+                "'%lektro%', :order, true, 0, 100, :cap, 1000) AS p")
+    with app.app_context():
+        connection = db.engine.connect()
+        try:
+            with connection.begin():
+                assert connection.execute(page, {"order": "opened_on", "cap": 1000}).all() == [(None, 0, True)]
+            for cap in (1000, 3):
+                with connection.begin():
+                    connection.execute(text("SELECT set_config('iq.partner_ids', :ids, true)"),
+                                       {"ids": str(partners["genres"])})
+                    rows = connection.execute(page, {"order": "opened_on", "cap": cap}).all()
+                    assert {row.id for row in rows} <= ids["genres"] and len(rows) == 20
+                    assert {(row.total, row.exact) for row in rows} == ({(20, True)} if cap == 1000 else {(4, False)})
+            for cap in (1000, 3):  # two partners: the sorted trigram matches (no walk), the same rows
+                with connection.begin():
+                    connection.execute(text("SELECT set_config('iq.partner_ids', :ids, true)"),
+                                       {"ids": f"{partners['genres']},{partners['migra']}"})
+                    rows = connection.execute(page, {"order": "opened_on", "cap": cap}).all()
+                    assert {row.id for row in rows} <= ids["genres"] | ids["migra"] and len(rows) == 40
+            with pytest.raises(Exception, match="unknown order"), connection.begin():
+                connection.execute(text("SELECT set_config('iq.partner_ids', 'all', true)"))
+                connection.execute(page, {"order": "notes", "cap": 10}).all()
+            for helper in ("iq_text_in_order", "iq_text_by_trigrams", "iq_text_query"):
+                with pytest.raises(Exception, match="permission denied"), connection.begin():
+                    connection.execute(text(f"SELECT * FROM {helper}('counselling_case.qualification_title', "
+                                            "'%', NULL, false, 0, 10, NULL)")).all()
+        finally:
+            connection.close()
+    with admin_engine.connect() as conn:
+        owner = conn.execute(text("SELECT pg_get_userbyid(proowner), prosecdef FROM pg_proc "
+                                  "WHERE proname = 'iq_text_page'")).one()
+        assert tuple(owner) == ("iq_search", True)

@@ -91,8 +91,9 @@ class Case(PeriodBound, Counselled, PartnerOwned, TimestampMixin, Validated, Mod
               postgresql_include=["client_id"]),
         # Persons per quarter and the summary's semi-join read (client, day, partner) from the index
         # alone (partner_id for the row-level security policy); also serves lookups by client.
-        # age_band too: the persons' age bands come from the same index-only pass.
-        Index("ix_case_client_opened", "client_id", "opened_on", postgresql_include=["partner_id", "age_band"]),
+        # age_band too: the persons' age bands come from the same index-only pass. id: the case
+        # list's client filter reads its page from the index alone (migration e6f7a8b9c0d1).
+        Index("ix_case_client_opened", "client_id", "opened_on", postgresql_include=["partner_id", "age_band", "id"]),
         trigram_index("ix_case_title_trgm", "qualification_title"),
         trigram_index("ix_case_partner_title_trgm", "qualification_title", partner=True),
         {"sqlite_autoincrement": True},  # ids are never reused (audit); migration d9e0f1a2b3c4

@@ -20,7 +20,9 @@ proves the list is longer). A longer list shows PostgreSQL's estimate as "about 
 (``EstimatedCount``): the table's size for an unfiltered network-wide list, else the planner's
 estimate of the filtered, scoped query, each kept for ``ESTIMATE_TTL`` seconds per process (a list
 is never shown with fewer rows than its page proves).
-SQLite counts exactly.
+A text search counts only up to ``SEARCH_EXACT_UP_TO`` and says "more than N" beyond, and a list
+filtered by one text filter alone takes its page from ``iq_text_page`` (app.core.text_search).
+Otherwise SQLite counts exactly.
 """
 import json
 import time
@@ -30,6 +32,7 @@ from flask_babel import format_decimal, gettext as _
 from sqlalchemy import func, select, text
 
 from app.core.dates import DateAwareFilters, DateFilterConverter
+from app.core import text_search
 from app.security.scoping import current_scope
 
 #: Up to this many rows a list's total is exact; above, it is PostgreSQL's estimate ("about N").
@@ -62,9 +65,19 @@ class ScaledInterface(SQLAInterface):
         ordered = order_column or self.get_pk_name()
         page_query = self.apply_all(self.session.query(self.obj), filters, ordered, order_direction or "asc",
                                     page, page_size)
-        if self.estimate_count:
-            ids, capped, exact = self._page_ids_and_total(page_query, pk, filters, (page or 0) * (page_size or 0))
-            count = (capped if exact else self._total(capped, filters, page, page_size, len(ids))) if ids else None
+        searched = text_search.search_page(self, filters, ordered, order_direction or "asc", page, page_size) \
+            if self.estimate_count else None
+        if searched is not None:  # one text filter alone: page and capped total from iq_text_page
+            ids, count = searched
+        elif self.estimate_count:
+            offset = (page or 0) * (page_size or 0)
+            searching = text_search.searches_text(filters)
+            cap = text_search.SEARCH_EXACT_UP_TO if searching else ESTIMATE_ABOVE
+            ids, capped, exact = self._page_ids_and_total(page_query, pk, filters, offset, cap)
+            if ids and searching and capped > cap:  # "more than N", no estimate
+                count = text_search.MoreThanCount(max(capped, offset + len(ids)))
+            else:
+                count = (capped if exact else self._total(capped, filters, page, page_size, len(ids))) if ids else None
             if count is None:  # nothing on this page: count exactly (an empty list, or a page past the end)
                 count = self._exact_count(filters)
         else:
@@ -80,21 +93,22 @@ class ScaledInterface(SQLAInterface):
         items.sort(key=lambda item: position[getattr(item, pk.key)])
         return count, items
 
-    def _page_ids_and_total(self, page_query, pk, filters, offset):
+    def _page_ids_and_total(self, page_query, pk, filters, offset, cap=ESTIMATE_ABOVE):
         """The page's ids and the list's total in one statement: (ids, total, whether it is exact).
 
         An unfiltered list of cases or contacts: the exact total from the summary's tallies (a few
         hundred index entries; no estimate to read). Any other list: its rows counted up to
-        ESTIMATE_ABOVE + 1 -- except on a page that starts at or past the cap, where any row proves
-        that there are more, so the count (10,001 index entries) is left out and taken as that."""
+        ``cap`` + 1 (ESTIMATE_ABOVE; a text search: SEARCH_EXACT_UP_TO) -- except on a page that starts
+        at or past the cap, where any row proves that there are more, so the count is left out and
+        taken as that."""
         tallied = self._tallied_total_select() if filters is None or not filters.values else None
         if tallied is not None:
             total, exact = tallied.scalar_subquery(), True
-        elif offset >= ESTIMATE_ABOVE:
-            return [row[0] for row in page_query.with_entities(pk)], ESTIMATE_ABOVE + 1, False
+        elif offset >= cap:
+            return [row[0] for row in page_query.with_entities(pk)], cap + 1, False
         else:
             capped = (self._apply_inner_all(self.session.query(self.obj), filters, aliases_mapping={})
-                      .with_entities(pk).limit(ESTIMATE_ABOVE + 1).subquery())
+                      .with_entities(pk).limit(cap + 1).subquery())
             total, exact = select(func.count()).select_from(capped).scalar_subquery(), False
         found = page_query.with_entities(pk, total).all()
         return [row[0] for row in found], (int(found[0][1]) if found else 0), exact
