@@ -173,3 +173,16 @@ def test_case_edit_offers_the_partners_staff_and_keeps_the_current_counsellor(lo
     select_html = re.search(r'<select[^>]*id="counsellor".*?</select>', add, flags=re.S).group(0)
     assert set(re.findall(r"t_case_\w+", select_html)) == {"t_case_staff", "t_case_elsewhere"}
     assert re.search(r'<option selected value="\d+">t_case_staff', select_html)
+
+
+def test_case_edit_page_is_the_form_only_and_the_case_page_keeps_the_contacts(login_as, client, factories):
+    """templates/iq_edit.html: the edit page renders the form, not the related contacts' list (which
+    is read only on the case page)."""
+    case = factories.case()
+    factories.contact(case)
+    login_as("t_case_editonly", "Staff", ["migra"])
+    edit = client.get(f"/caseview/edit/{case.id}").get_data(as_text=True)
+    assert 'id="qualification_title"' in edit and 'name="version"' in edit
+    assert 'href="#ContactView"' not in edit and "/contactview/show/" not in edit
+    show = client.get(f"/caseview/show/{case.id}").get_data(as_text=True)
+    assert "ContactView" in show

@@ -13,7 +13,7 @@ helpers the views share live elsewhere (formatters: ``app.core.display``; fields
 | ``_init_forms``                  | ISO dates, "__None" choices, no required marks   | app.core.dates/numbers fields, "—", required marks, cached reference choices, options rendered once |
 | ``_init_properties``             | "None"/"True" shown raw, text filters on keys    | default formatters, translated enumeration filters |
 | ``_related_views``, ``get_init_inner_views`` | related tabs for everyone            | only the related views the user may read          |
-| ``_add``, ``_edit``              | flash ``str(exception)`` and redirect (input lost) | the form again with the input and the mapped message; version check |
+| ``_add``, ``_edit``              | flash ``str(exception)`` and redirect (input lost) | the form again with the input and the mapped message; version check; edit: the form without related views (``iq_edit.html``) |
 | ``_delete``                      | flashes the exception text (empty or SQL)        | the mapped message ("still used …")              |
 | ``action``, ``action_post``      | records loaded without base filters (scope)      | every record through the partner scope (404)      |
 | ``search_widget`` (attribute)    | search fields rendered on every list page        | kept per view and language (app.core.search_widget) |
@@ -29,7 +29,7 @@ from flask_appbuilder import ModelView, expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.security.decorators import has_access
-from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_args, get_page_size_args
+from flask_appbuilder.urltools import get_filter_args
 from flask_babel import LazyString, gettext as _, lazy_gettext as _l, ngettext
 from wtforms.fields.core import UnboundField
 
@@ -59,6 +59,7 @@ _NOT_POPULATED = {"csrf_token", "version", "partner"}
 class IqModelView(ModelView):
     method_permission_name = READ_WRITE
     search_widget = KeptSearchWidget  # the search form's fields rendered once per view and language
+    edit_template = "iq_edit.html"  # the form without the related views' tabs
     page_size = 25
     base_order = ("id", "desc")
     # Partner-owned records: the add form offers the user's partners, owning_partner_id decides.
@@ -205,11 +206,8 @@ class IqModelView(ModelView):
             form = self.edit_form.refresh(obj=item)
             self.prefill_form(form, pk)
             self.update_redirect()
-        widgets = self._get_edit_widget(form=form, exclude_cols=exclude_cols)
-        return self._get_related_views_widgets(
-            item, filters={}, orders=get_order_args(), pages=get_page_args(),
-            page_sizes=get_page_size_args(), widgets=widgets,
-        )
+        # The form only (templates/iq_edit.html): the related records are on the record's page.
+        return self._get_edit_widget(form=form, exclude_cols=exclude_cols)
 
     @staticmethod
     def _is_stale(form, item):
