@@ -211,3 +211,23 @@ def test_migration_turns_language_names_into_codes(tmp_path):
             found = conn.execute(text("SELECT counselling_language FROM client ORDER BY id")).scalars().all()
         db.session.remove()
     assert found == ["ar", "ar", "ar", "ar", "ru", "fa", "Dari", "kurd.", "de"]
+
+
+def test_own_language_names_equal_cldr_without_keeping_every_locale_loaded():
+    """app.core.languages reads each language's own name from its CLDR file: the same names as
+    ``Locale(code).languages[code]``, without leaving ~180 merged locales (≈100 MB) in Babel's cache."""
+    from babel import Locale, localedata
+
+    from app.core import languages
+
+    languages._own_names.cache_clear()
+    before = set(localedata._cache)
+    names = languages._own_names()
+    assert len(set(localedata._cache) - before) < 10
+    for code in sorted(languages.ISO_639_1):
+        try:
+            expected = Locale.parse(code).languages.get(code)
+        except Exception:
+            expected = None
+        assert names.get(code) == expected, code
+    assert names["ar"] == "العربية" and names["de"] == "Deutsch"

@@ -30,10 +30,37 @@ def _ui_locale():
 
 
 def _own_name(code):
-    try:
-        return Locale.parse(code).languages.get(code)
-    except Exception:  # a code without locale data of its own
-        return None
+    return _own_names().get(code)
+
+
+@cache
+def _own_names():
+    """Each language's name in itself (``{"ar": "العربية", ...}``), read once per process.
+
+    Read from each language's own CLDR file as Babel ships it (its own name is defined there, not
+    inherited), without ``Locale(code)``: that loads and keeps the full, merged locale data of some
+    180 languages in Babel's cache, about 100 MB per worker process for these few strings (a worker's
+    RSS went from 150 to 250 MB with its first case page); only the few whose name is inherited from a
+    parent locale are read that way."""
+    import pickle
+
+    from babel import localedata
+
+    names = {}
+    for code in sorted(ISO_639_1):
+        try:
+            with open(localedata.resolve_locale_filename(code), "rb") as handle:
+                own = pickle.load(handle).get("languages", {}).get(code)
+        except (OSError, ValueError):  # a code without locale data of its own
+            own = None
+        if not own:  # inherited from a parent locale (nb, nn: "no"; tl: "fil"): the few full loads
+            try:
+                own = Locale.parse(code).languages.get(code)
+            except Exception:
+                own = None
+        if own:
+            names[code] = own
+    return names
 
 
 def language_name(code, locale=None):
