@@ -67,3 +67,6 @@ def _warm(app):
             for language in ("de", "en"):
                 with force_locale(language):
                     html_to_pdf(TINY_REPORT)
+            from app.core.languages import language_code
+
+            language_code("de")  # the languages' own names (CLDR files), read on the first case page
