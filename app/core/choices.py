@@ -153,19 +153,29 @@ class CachedRelationField(QuerySelectField):
             raise ValidationError(self.gettext("Not a valid choice"))
 
 
+def kept_relation_model(datamodel, name, excluded=()):
+    """The related model whose choices a form's relation select ``name`` may take from this cache:
+    a reference table (not ``PartnerScoped``, whose choices depend on the user's scope) that the view
+    neither restricts nor chooses itself (``excluded``). None otherwise."""
+    from app.core.models import PartnerScoped
+
+    model = datamodel.get_related_model(name) if datamodel.is_relation(name) else None
+    if model is None or name in excluded or issubclass(model, PartnerScoped):
+        return None
+    return model
+
+
 def cache_relation_choices(form, datamodel, excluded):
     """Turn the form's relation selects of reference tables (not partner-owned) into
     ``CachedRelationField``s, except the names in ``excluded`` (relations the view restricts or
     declares a field of its own for). ``form``: FAB's form class, as ``_init_forms`` built it."""
     from wtforms.fields.core import UnboundField
 
-    from app.core.models import PartnerScoped
-
     for name, unbound in list(vars(form).items()):
         if not (isinstance(unbound, UnboundField) and unbound.field_class is QuerySelectField):
             continue
-        model = datamodel.get_related_model(name) if datamodel.is_relation(name) else None
-        if model is None or name in excluded or issubclass(model, PartnerScoped):
+        model = kept_relation_model(datamodel, name, excluded)
+        if model is None:
             continue
         replacement = UnboundField(CachedRelationField, *unbound.args, model=model, **unbound.kwargs)
         replacement.creation_counter = unbound.creation_counter  # keep the field order

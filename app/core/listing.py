@@ -31,8 +31,8 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import format_decimal, gettext as _
 from sqlalchemy import func, select, text
 
-from app.core.dates import DateAwareFilters, DateFilterConverter
 from app.core import text_search
+from app.core.dates import DateAwareFilters, DateFilterConverter
 from app.security.scoping import current_scope
 
 #: Up to this many rows a list's total is exact; above, it is PostgreSQL's estimate ("about N").

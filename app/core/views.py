@@ -33,7 +33,7 @@ from flask_appbuilder.urltools import get_filter_args
 from flask_babel import LazyString, gettext as _, lazy_gettext as _l, ngettext
 from wtforms.fields.core import UnboundField
 
-from app.core.choices import cache_relation_choices, cached_choices
+from app.core.choices import cache_relation_choices, cached_choices, kept_relation_model
 from app.core.dates import install_date_fields
 from app.core.display import fill_default_formatters
 from app.core.errors import DomainError, ScopeError
@@ -42,7 +42,6 @@ from app.core.field_labels import (DomainErrors, form_error_summary, mark_requir
 from app.core.filters import prepare_search
 from app.core.forms import declare_enumerations, use_cached_options
 from app.core.listing import scaled
-from app.core.models import PartnerScoped
 from app.core.numbers import install_number_fields
 from app.core.refusals import CONFLICT_MESSAGE, IN_USE_MESSAGE, REFUSED, STALE_MESSAGE, refusal_for
 from app.core.save_messages import ADDED, CHANGED, DELETED, record_label, saved_message
@@ -139,8 +138,8 @@ class IqModelView(ModelView):
             if isinstance(unbound, UnboundField) and issubclass(unbound.field_class, QuerySelectField):
                 unbound.kwargs["allow_blank"] = False
                 use_cached_options(unbound)
-                model = self.datamodel.get_related_model(name) if self.datamodel.is_relation(name) else None
-                if model is not None and name not in restricted and not issubclass(model, PartnerScoped):
+                model = kept_relation_model(self.datamodel, name, restricted)
+                if model is not None:
                     unbound.kwargs["query_func"] = cached_choices(model, unbound.kwargs["query_func"],
                                                                   unbound.kwargs["get_pk_func"])
                     unbound.kwargs["get_pk_func"] = attrgetter("pk")

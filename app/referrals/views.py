@@ -142,8 +142,9 @@ class BadgeLabel:
 
 
 def _open_received_count():
-    """One indexed count per page (cached for the request: the category and the item share it),
-    for users who are Staff at some partner; the network Admin processes no inbox: no badge."""
+    """The badge's count (read once per request: the category and the item share it; the service
+    keeps it 10 s per partner set), for users who are Staff at some partner; the network Admin
+    processes no inbox: no badge."""
     from app.security.scoping import current_scope
 
     if user_or_none() is None:
